@@ -1,0 +1,114 @@
+/*
+** ft_format.h — the raw spill format: what the preload shim writes while the
+** target runs, and what the importer (reporter/ft_import.c) turns into the
+** SQLite trace afterwards.
+**
+** Why a spill and not SQLite directly: the shim must never make an allocating
+** thread wait for B-tree inserts. Threads append fixed-size records to their
+** own rings; the writer thread copies whole rings into this file with one
+** writev() per chunk. Everything clever (ordering, matching frees to
+** allocations, partial munmaps, symbols) happens offline in the importer.
+**
+** Layout: one ft_file_header, then chunks. Each chunk is an ft_chunk header
+** followed by `len` payload bytes, padded with zeros to a multiple of 8.
+** Chunks are appended with a single write()/writev() on an O_APPEND fd, so
+** concurrent appenders (writer, sampler, exit path) never interleave inside a
+** chunk. A reader stops at the first truncated or malformed chunk: that is
+** what a SIGKILL leaves behind, and everything before it is kept.
+**
+** All times are nanoseconds since the image's start (header.start_mono_ns,
+** CLOCK_MONOTONIC), so they are comparable across threads of one image.
+*/
+#ifndef FT_FORMAT_H
+#define FT_FORMAT_H
+
+#include <stdint.h>
+
+#define FT_SPILL_MAGIC "FTSPILL1" /* 8 bytes, no terminator in the file */
+#define FT_SPILL_VERSION 1u
+
+/* ft_file_header.flags */
+#define FT_FLAG_FORKED 0x1u /* image begun by fork(): parent_* fields are valid */
+
+typedef struct ft_file_header {
+  char magic[8];                 /* FT_SPILL_MAGIC */
+  uint32_t version;              /* FT_SPILL_VERSION */
+  uint32_t header_size;          /* sizeof(ft_file_header); chunks start here */
+  int32_t pid;                   /* getpid() of this image */
+  int32_t ppid;                  /* getppid() at image start */
+  uint64_t start_mono_ns;        /* CLOCK_MONOTONIC at image start: time zero */
+  uint64_t start_unix_ns;        /* CLOCK_REALTIME at the same instant */
+  uint32_t page_size;            /* sysconf(_SC_PAGESIZE) */
+  uint32_t flags;                /* FT_FLAG_* */
+  uint64_t parent_start_mono_ns; /* FORKED: the parent image's start_mono_ns */
+  uint32_t stack_depth;          /* configured maximum frames per stack */
+  uint32_t reserved[3];
+} ft_file_header; /* 72 bytes */
+
+/* ft_chunk.type */
+enum ft_chunk_type {
+  FT_CHUNK_EVENTS = 1,    /* payload: ft_event[len/32] of thread `tid`, in its order */
+  FT_CHUNK_CMDLINE = 2,   /* payload: /proc/self/cmdline bytes (NUL separated) */
+  FT_CHUNK_EXE = 3,       /* payload: readlink(/proc/self/exe), no NUL */
+  FT_CHUNK_MAPS = 4,      /* payload: uint64 t_ns, then /proc/self/maps text */
+  FT_CHUNK_SAMPLE = 5,    /* payload: ft_sample */
+  FT_CHUNK_BUDDYINFO = 6, /* payload: uint64 t_ns, then /proc/buddyinfo text */
+  FT_CHUNK_EXEC = 7,      /* payload: uint64 t_ns; the image calls execve now */
+  FT_CHUNK_EXIT = 8,      /* payload: ft_exit; the image's final flush */
+  FT_CHUNK_DROPPED = 9,   /* payload: uint64 events dropped so far (cumulative) */
+  FT_CHUNK_THREAD = 10,   /* payload: uint64 t_ns; thread `tid` started (first event) */
+  FT_CHUNK_TYPE_MAX = 10
+};
+
+typedef struct ft_chunk {
+  uint32_t type; /* enum ft_chunk_type */
+  uint32_t len;  /* payload bytes, before padding */
+  int32_t tid;   /* producing thread, 0 for process-level chunks */
+  uint32_t reserved;
+} ft_chunk; /* 16 bytes */
+
+/* ---- events: fixed 32-byte records, the unit of the per-thread rings ---- */
+
+/* Low 8 bits of ft_event.t_type. Alloc types equal the kind codes of the
+** schema's alloc_kinds table (0..4). */
+enum ft_event_type {
+  FT_EV_MALLOC = 0,   /* a=address n=size s=stack hash */
+  FT_EV_CALLOC = 1,   /* a=address n=nmemb*size s=stack hash */
+  FT_EV_REALLOC = 2,  /* a=new address n=new size s=stack; preceded by FT_EV_FREE of the old block */
+  FT_EV_MEMALIGN = 3, /* posix_memalign/aligned_alloc/memalign/valloc/pvalloc */
+  FT_EV_MMAP = 4,     /* a=start n=length s=stack (also the new range of mremap) */
+  FT_EV_FREE = 8,     /* a=address (also the old block of a realloc) */
+  FT_EV_MUNMAP = 9,   /* a=start n=length (also the old range of mremap) */
+  FT_EV_STACK = 16,   /* s=hash n=depth; followed by ceil(n/4) raw records of 4 IPs */
+};
+
+#define FT_EV_TYPE(t_type) ((unsigned)((t_type)&0xffu))
+#define FT_EV_TIME(t_type) ((t_type) >> 8)
+#define FT_EV_MAKE(t_ns, type) (((uint64_t)(t_ns) << 8) | (uint64_t)(type))
+
+typedef struct ft_event {
+  uint64_t t_type; /* (ns since image start) << 8 | ft_event_type */
+  uint64_t a;      /* address */
+  uint64_t n;      /* size in bytes */
+  uint64_t s;      /* stack hash (64-bit; 0 = no stack) */
+} ft_event;
+
+#define FT_IPS_PER_RECORD 4 /* a stack continuation record is uint64_t ip[4] */
+
+typedef struct ft_sample {
+  uint64_t t_ns;
+  uint64_t rss_bytes;  /* /proc/self/statm resident * page size */
+  uint64_t vm_bytes;   /* /proc/self/statm size * page size */
+} ft_sample;
+
+typedef struct ft_exit {
+  uint64_t t_ns;
+  int32_t status;     /* argument of exit()/_exit(), or -1 when unknown */
+  uint32_t reserved;
+} ft_exit;
+
+_Static_assert(sizeof(ft_event) == 32, "ft_event must stay 32 bytes");
+_Static_assert(sizeof(ft_chunk) == 16, "ft_chunk must stay 16 bytes");
+_Static_assert(sizeof(ft_file_header) == 72, "ft_file_header size is part of the format");
+
+#endif /* FT_FORMAT_H */

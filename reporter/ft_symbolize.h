@@ -1,0 +1,23 @@
+/*
+** ft_symbolize.h — offline symbolization of a trace with libdw (elfutils).
+** For every process image in the trace, builds a Dwfl from its `mappings`
+** rows and resolves each distinct IP in its stacks to function (demangled),
+** file, line and module, writing the `symbols` table and mappings.build_id.
+*/
+#ifndef FT_SYMBOLIZE_H
+#define FT_SYMBOLIZE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+typedef struct ft_symbolize_stats {
+  long ips;          /* distinct (proc, ip) pairs looked up */
+  long resolved;     /* of those, with a function name */
+  long with_line;    /* of those, with file:line */
+} ft_symbolize_stats;
+
+/* Symbolize every (proc, ip) of stack_frames not yet in `symbols`. Runs in
+** its own transaction. Returns 0, or -1 with a one-line message in err. */
+int ft_symbolize_trace(sqlite3 *db, ft_symbolize_stats *st, char *err, size_t errlen);
+
+#endif

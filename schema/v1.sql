@@ -1,0 +1,145 @@
+-- fragtrace trace schema, version 1.
+-- Loaded by the importer (reporter/ft_import.c) when it creates a trace; this
+-- file is embedded into the binary at build time, so it is the only copy.
+-- Every table and column is documented in schema/README.md.
+--
+-- Storage is kept small on purpose (the recorder's target is bytes per
+-- allocation on disk): allocations are stored in allocation_rows with times
+-- relative to the process start, the lifetime instead of a second absolute
+-- time, the kind and thread packed into one integer, and the free thread
+-- only when it differs. The `allocations` view gives the documented columns.
+
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE processes(
+  proc            INTEGER PRIMARY KEY,  -- process key: one per traced image
+  pid             INTEGER NOT NULL,
+  ppid            INTEGER,
+  parent_proc     INTEGER,              -- key of the fork parent's image, if traced
+  exec_from       INTEGER,              -- key of the image this one replaced by execve
+  exe             TEXT,
+  cmdline         TEXT,
+  start_unix_ns   INTEGER NOT NULL,
+  end_ns          INTEGER,              -- ns since start of the last record seen
+  ended_by        TEXT,                 -- 'exit', 'exec' or 'unknown' (killed)
+  page_size       INTEGER NOT NULL,
+  exit_status     INTEGER,              -- exit code, 128+N for signal N, NULL unknown
+  events_dropped  INTEGER NOT NULL DEFAULT 0,
+  unmatched_frees INTEGER NOT NULL DEFAULT 0,
+  stack_depth     INTEGER
+);
+
+CREATE TABLE threads(
+  thread INTEGER PRIMARY KEY,           -- thread key, referenced by allocation_rows
+  proc   INTEGER NOT NULL,
+  pid    INTEGER NOT NULL,
+  tid    INTEGER NOT NULL
+);
+
+CREATE TABLE alloc_kinds(
+  kind INTEGER PRIMARY KEY,
+  name TEXT NOT NULL
+);
+INSERT INTO alloc_kinds VALUES (0,'malloc'),(1,'calloc'),(2,'realloc'),(3,'memalign'),(4,'mmap');
+
+CREATE TABLE allocation_rows(
+  id          INTEGER PRIMARY KEY,      -- in allocation order within a process
+  kind_thread INTEGER NOT NULL,         -- kind | (thread << 3)
+  address     INTEGER NOT NULL,
+  size        INTEGER NOT NULL,
+  t_alloc     INTEGER NOT NULL,         -- ns since the process started
+  lifetime    INTEGER,                  -- ns; NULL when never freed
+  free_thread INTEGER,                  -- thread key of the free, NULL when same as allocating thread
+  stack_id    INTEGER
+);
+
+CREATE VIEW allocations AS
+SELECT r.id                              AS id,
+       t.pid                             AS pid,
+       t.tid                             AS tid,
+       k.name                            AS kind,
+       r.address                         AS address,
+       r.size                            AS size,
+       r.t_alloc                         AS t_alloc_ns,
+       r.t_alloc + r.lifetime            AS t_free_ns,
+       CASE WHEN r.lifetime IS NULL THEN NULL
+            WHEN r.free_thread IS NULL THEN t.tid
+            ELSE (SELECT f.tid FROM threads f WHERE f.thread = r.free_thread) END AS free_tid,
+       r.stack_id                        AS stack_id,
+       t.proc                            AS proc,
+       r.lifetime                        AS lifetime_ns
+FROM allocation_rows r
+JOIN threads t ON t.thread = r.kind_thread >> 3
+JOIN alloc_kinds k ON k.kind = r.kind_thread & 7;
+
+CREATE TABLE stacks(
+  stack_id INTEGER PRIMARY KEY,
+  proc     INTEGER NOT NULL,            -- addresses are only meaningful in this image
+  depth    INTEGER NOT NULL             -- number of frames stored
+);
+
+CREATE TABLE stack_frames(
+  stack_id INTEGER NOT NULL,
+  depth    INTEGER NOT NULL,            -- 0 = innermost caller of the allocation function
+  ip       INTEGER NOT NULL,            -- return address as unwound
+  PRIMARY KEY(stack_id, depth)
+) WITHOUT ROWID;
+
+CREATE TABLE mappings(
+  proc        INTEGER NOT NULL,
+  pid         INTEGER NOT NULL,
+  start       INTEGER NOT NULL,
+  "end"       INTEGER NOT NULL,
+  file_offset INTEGER NOT NULL,
+  path        TEXT,
+  build_id    TEXT,                     -- hex GNU build-id when the file has one
+  PRIMARY KEY(proc, start)
+) WITHOUT ROWID;
+
+CREATE TABLE symbols(
+  proc     INTEGER NOT NULL,
+  pid      INTEGER NOT NULL,
+  ip       INTEGER NOT NULL,
+  function TEXT,                        -- demangled
+  file     TEXT,
+  line     INTEGER,
+  module   TEXT,                        -- path of the ELF file
+  PRIMARY KEY(proc, ip)
+) WITHOUT ROWID;
+
+CREATE VIEW call_sites AS
+SELECT f.stack_id AS stack_id,
+       f.depth    AS depth,
+       y.function AS function,
+       y.file     AS file,
+       y.line     AS line,
+       y.module   AS module,
+       f.ip       AS ip,
+       s.proc     AS proc
+FROM stack_frames f
+JOIN stacks s ON s.stack_id = f.stack_id
+LEFT JOIN symbols y ON y.proc = s.proc AND y.ip = f.ip;
+
+CREATE TABLE process_samples(
+  proc             INTEGER NOT NULL,
+  pid              INTEGER NOT NULL,
+  t_ns             INTEGER NOT NULL,
+  rss_bytes        INTEGER NOT NULL,
+  vm_bytes         INTEGER,
+  live_bytes       INTEGER NOT NULL,    -- heap fragtrace saw live at t_ns (rows with t_alloc <= t < t_free)
+  live_allocations INTEGER NOT NULL,
+  PRIMARY KEY(proc, t_ns)
+) WITHOUT ROWID;
+
+CREATE TABLE buddyinfo_samples(
+  proc        INTEGER NOT NULL,         -- the process whose sampler read it (time base)
+  t_ns        INTEGER NOT NULL,
+  node        INTEGER NOT NULL,
+  zone        TEXT NOT NULL,
+  page_order  INTEGER NOT NULL,
+  free_blocks INTEGER NOT NULL,
+  PRIMARY KEY(proc, t_ns, node, zone, page_order)
+) WITHOUT ROWID;
