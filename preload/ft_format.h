@@ -16,8 +16,12 @@
 ** chunk. A reader stops at the first truncated or malformed chunk: that is
 ** what a SIGKILL leaves behind, and everything before it is kept.
 **
-** All times are nanoseconds since the image's start (header.start_mono_ns,
+** All times are relative to the image's start (header.start_mono_ns,
 ** CLOCK_MONOTONIC), so they are comparable across threads of one image.
+** Chunk times are nanoseconds. Event times are nanoseconds too, unless the
+** header has FT_FLAG_TSC: then they are TSC ticks since header.start_ticks,
+** and FT_CHUNK_CLOCK pairs (ticks, ns) map them to nanoseconds (piecewise
+** linear; the pair (0, 0) is implied).
 */
 #ifndef FT_FORMAT_H
 #define FT_FORMAT_H
@@ -29,6 +33,7 @@
 
 /* ft_file_header.flags */
 #define FT_FLAG_FORKED 0x1u /* image begun by fork(): parent_* fields are valid */
+#define FT_FLAG_TSC 0x2u    /* event times are TSC ticks since start_ticks (see FT_CHUNK_CLOCK) */
 
 typedef struct ft_file_header {
   char magic[8];                 /* FT_SPILL_MAGIC */
@@ -42,7 +47,8 @@ typedef struct ft_file_header {
   uint32_t flags;                /* FT_FLAG_* */
   uint64_t parent_start_mono_ns; /* FORKED: the parent image's start_mono_ns */
   uint32_t stack_depth;          /* configured maximum frames per stack */
-  uint32_t reserved[3];
+  uint32_t reserved;
+  uint64_t start_ticks;          /* FT_FLAG_TSC: the TSC at start_mono_ns */
 } ft_file_header; /* 72 bytes */
 
 /* ft_chunk.type */
@@ -57,7 +63,9 @@ enum ft_chunk_type {
   FT_CHUNK_EXIT = 8,      /* payload: ft_exit; the image's final flush */
   FT_CHUNK_DROPPED = 9,   /* payload: uint64 events dropped so far (cumulative) */
   FT_CHUNK_THREAD = 10,   /* payload: uint64 t_ns; thread `tid` started (first event) */
-  FT_CHUNK_TYPE_MAX = 10
+  FT_CHUNK_EVENTS_PACKED = 11, /* payload: ring records of thread `tid` encoded by ft_pack.h */
+  FT_CHUNK_CLOCK = 12,    /* payload: ft_clock_pair; FT_FLAG_TSC images write one per drain */
+  FT_CHUNK_TYPE_MAX = 12
 };
 
 typedef struct ft_chunk {
@@ -99,7 +107,13 @@ typedef struct ft_sample {
   uint64_t t_ns;
   uint64_t rss_bytes;  /* /proc/self/statm resident * page size */
   uint64_t vm_bytes;   /* /proc/self/statm size * page size */
+  uint64_t shim_bytes; /* memory the shim itself holds (rings), included in rss_bytes at most */
 } ft_sample;
+
+typedef struct ft_clock_pair {
+  uint64_t ticks; /* TSC ticks since header.start_ticks */
+  uint64_t ns;    /* CLOCK_MONOTONIC ns since header.start_mono_ns, read at the same instant */
+} ft_clock_pair;
 
 typedef struct ft_exit {
   uint64_t t_ns;

@@ -1,1 +1,351 @@
-/* placeholder */
+/*
+** ft_writer.c — the shim's background side: the spill file, the writer thread
+** that drains every per-thread ring into it, and the sampler thread that
+** records RSS and /proc/buddyinfo. Both threads keep their recursion guard
+** set for life (see ft_shim.c), so nothing they allocate is ever recorded.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ft_pack.h"
+#include "ft_prim.h"
+#include "ft_shim.h"
+
+void ft_shim_guard_forever(void); /* ft_shim.c: mark the calling thread as ours */
+
+/* ------------------------------------------------------------------------
+** Spill file
+** ---------------------------------------------------------------------- */
+
+static const uint8_t zeros[8];
+
+void ft_spill_append(uint32_t type, int tid, const void *a, size_t alen, const void *b, size_t blen) {
+  if (ft_g.spill_fd < 0) return;
+  ft_chunk h = {type, (uint32_t)(alen + blen), tid, 0};
+  struct iovec iov[4] = {{&h, sizeof h}, {(void *)a, alen}, {(void *)b, blen},
+                         {(void *)zeros, (8 - (alen + blen) % 8) % 8}};
+  ft_writev_all(ft_g.spill_fd, iov, 4);
+}
+
+/* Read a whole /proc file into kernel-backed memory that grows as needed.
+** *cap is the buffer size, to be passed back to ft_os_free. Returns length or -1. */
+static ssize_t read_proc_file(const char *path, char **buf, size_t *cap) {
+  *cap = 64 * 1024;
+  for (;;) {
+    *buf = ft_os_alloc(*cap);
+    if (!*buf) return -1;
+    ssize_t n = ft_read_small_file(path, *buf, *cap);
+    if (n < 0 || (size_t)n + 1 < *cap) return n;
+    ft_os_free(*buf, *cap); /* might not have been all of it: retry bigger */
+    *cap *= 4;
+  }
+}
+
+/* Spill a /proc text file as one chunk, prefixed by the current time. */
+static void spill_timed_text(uint32_t type, const char *path) {
+  char *buf;
+  size_t cap;
+  ssize_t n = read_proc_file(path, &buf, &cap);
+  if (n < 0) return;
+  uint64_t t = ft_now_ns() - ft_g.start_mono;
+  ft_spill_append(type, 0, &t, sizeof t, buf, (size_t)n);
+  ft_os_free(buf, cap);
+}
+
+void ft_spill_clock(void) {
+  if (!ft_tsc_mode) return;
+  /* Bracket the TSC read with two clock reads and take their midpoint. */
+  uint64_t a = ft_now_ns(), k = ft_ticks(), b = ft_now_ns();
+  ft_clock_pair p = {k - ft_g.start_ticks, (a + (b - a) / 2) - ft_g.start_mono};
+  ft_spill_append(FT_CHUNK_CLOCK, 0, &p, sizeof p, NULL, 0);
+}
+
+void ft_spill_maps(void) { spill_timed_text(FT_CHUNK_MAPS, "/proc/self/maps"); }
+
+/* Collect dl_iterate_phdr's load/unload counters, to notice dlopen/dlclose
+** without interposing dlopen (which would change $ORIGIN/RPATH resolution). */
+static int dl_counters_cb(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  *(unsigned long long *)data = info->dlpi_adds * 2 + info->dlpi_subs;
+  return 1;
+}
+
+/* Snapshot the maps again if libraries were loaded or unloaded since. */
+static void spill_maps_if_changed(void) {
+  unsigned long long c = 0;
+  dl_iterate_phdr(dl_counters_cb, &c);
+  if (c != ft_g.dl_adds) {
+    ft_g.dl_adds = c;
+    ft_spill_maps();
+  }
+}
+
+/* Write "<prefix><pid>-<start>.ftspill" into out. */
+static int spill_name(char *out, size_t cap, const char *prefix) {
+  size_t n = strlen(prefix);
+  if (n + 64 > cap) return -1;
+  memcpy(out, prefix, n);
+  char num[24];
+  int k;
+  uint64_t vals[2] = {(uint64_t)ft_g.pid, ft_g.start_mono};
+  for (int v = 0; v < 2; v++) {
+    uint64_t x = vals[v];
+    k = 0;
+    do {
+      num[k++] = (char)('0' + x % 10);
+      x /= 10;
+    } while (x);
+    while (k) out[n++] = num[--k];
+    out[n++] = v == 0 ? '-' : '.';
+  }
+  memcpy(out + n, "ftspill", 8);
+  return 0;
+}
+
+int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
+  char prefix[FT_PATH_MAX + 2];
+  if (ft_g.record_mode) {
+    size_t n = strlen(ft_g.cfg.spill_dir);
+    memcpy(prefix, ft_g.cfg.spill_dir, n);
+    prefix[n] = '/';
+    prefix[n + 1] = 0;
+  } else {
+    if (ft_expand_output(ft_g.cfg.output, ft_g.pid, ft_g.start_unix / 1000000000u, ft_g.output_path,
+                         sizeof ft_g.output_path) != 0) {
+      ft_warn3("cannot expand FRAGTRACE_OUTPUT; running untraced", NULL, NULL);
+      return -1;
+    }
+    struct stat st;
+    if (lstat(ft_g.output_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+      ft_warn3("refusing to write the trace through a symlink or special file: ", ft_g.output_path,
+               "; running untraced");
+      return -1;
+    }
+    size_t n = strlen(ft_g.output_path);
+    memcpy(prefix, ft_g.output_path, n);
+    memcpy(prefix + n, ".", 2);
+  }
+  if (spill_name(ft_g.spill_path, sizeof ft_g.spill_path, prefix) != 0) {
+    ft_warn3("output path too long; running untraced", NULL, NULL);
+    return -1;
+  }
+  int fd = open(ft_g.spill_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    ft_warn3("cannot create trace file ", ft_g.spill_path, "; running untraced");
+    return -1;
+  }
+  ft_g.spill_fd = fd;
+
+  ft_file_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, FT_SPILL_MAGIC, 8);
+  h.version = FT_SPILL_VERSION;
+  h.header_size = sizeof h;
+  h.pid = ft_g.pid;
+  h.ppid = ppid;
+  h.start_mono_ns = ft_g.start_mono;
+  h.start_unix_ns = ft_g.start_unix;
+  h.page_size = (uint32_t)ft_g.page_size;
+  h.flags = forked ? FT_FLAG_FORKED : 0;
+  h.parent_start_mono_ns = parent_start_mono;
+  h.stack_depth = (uint32_t)ft_g.cfg.depth;
+  h.flags |= ft_tsc_mode ? FT_FLAG_TSC : 0;
+  h.start_ticks = ft_g.start_ticks;
+  struct iovec iov = {&h, sizeof h};
+  if (ft_writev_all(fd, &iov, 1) != 0) {
+    ft_warn3("cannot write trace file ", ft_g.spill_path, "; running untraced");
+    close(fd);
+    unlink(ft_g.spill_path);
+    ft_g.spill_fd = -1;
+    return -1;
+  }
+
+  char *buf;
+  size_t cap;
+  ssize_t n = read_proc_file("/proc/self/cmdline", &buf, &cap);
+  if (n >= 0) {
+    ft_spill_append(FT_CHUNK_CMDLINE, 0, buf, (size_t)n, NULL, 0);
+    ft_os_free(buf, cap);
+  }
+  char exe[FT_PATH_MAX];
+  ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
+  if (e > 0) ft_spill_append(FT_CHUNK_EXE, 0, exe, (size_t)e, NULL, 0);
+  ft_g.dl_adds = 0;
+  spill_maps_if_changed();
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+** Draining (consumer side of every ring; callers hold the drain lock)
+** ---------------------------------------------------------------------- */
+
+/* Encoding buffer of the drain-lock holder: sized for one full ring. */
+static uint8_t *pack_buf;
+static size_t pack_cap;
+
+/* Copy one ring's published records into the spill as one packed chunk
+** (raw records if no encoding buffer can be had). */
+static void drain_ring(ft_thread *t) {
+  struct iovec iov[3];
+  int n_iov;
+  uint64_t n = ft_ring_peek(&t->ring, &iov[1], &n_iov);
+  if (n == 0) return;
+  size_t need = (t->ring.mask + 1) * FT_PACK_MAX_RECORD;
+  if (need > pack_cap) {
+    ft_os_free(pack_buf, pack_cap);
+    pack_buf = ft_os_alloc(need);
+    pack_cap = pack_buf ? need : 0;
+  }
+  ft_chunk h = {FT_CHUNK_EVENTS, (uint32_t)(n * sizeof(ft_event)), atomic_load(&t->tid), 0};
+  if (pack_buf) {
+    ft_pack_state st;
+    ft_pack_reset(&st);
+    uint64_t tail = atomic_load_explicit(&t->ring.tail, memory_order_relaxed);
+    size_t len = ft_pack_encode(&st, t->ring.rec, t->ring.mask, tail, n, pack_buf);
+    static const uint8_t pad[8];
+    h.type = FT_CHUNK_EVENTS_PACKED;
+    h.len = (uint32_t)len;
+    iov[1].iov_base = pack_buf;
+    iov[1].iov_len = len;
+    iov[2].iov_base = (void *)pad;
+    iov[2].iov_len = (8 - len % 8) % 8;
+    n_iov = 2;
+  }
+  iov[0].iov_base = &h;
+  iov[0].iov_len = sizeof h;
+  if (ft_g.spill_fd >= 0) ft_writev_all(ft_g.spill_fd, iov, 1 + n_iov);
+  ft_ring_consume(&t->ring, n);
+}
+
+/* A thread that passed its key destructor and is gone from the kernel can
+** never push again: release its ring and let a new thread reuse the node. */
+static void recycle_if_gone(ft_thread *t) {
+  if (atomic_load(&t->state) != FT_T_EXITED) return;
+  if (syscall(SYS_tgkill, ft_g.pid, atomic_load(&t->tid), 0) == 0 || errno != ESRCH) return;
+  drain_ring(t);
+  atomic_fetch_sub(&ft_g.shim_bytes, (t->ring.mask + 1) * sizeof(ft_event));
+  ft_ring_destroy(&t->ring);
+  atomic_store(&t->state, FT_T_DEAD);
+}
+
+/* Drain all rings, then note newly dropped events. Caller holds drain_lock. */
+void ft_drain_all_locked(void) {
+  uint64_t dropped = 0;
+  for (ft_thread *t = atomic_load(&ft_g.threads); t; t = t->next) {
+    int s = atomic_load(&t->state);
+    if (s == FT_T_ACTIVE || s == FT_T_EXITED) {
+      drain_ring(t);
+      atomic_store(&t->poked, 0);
+      recycle_if_gone(t);
+    }
+    dropped += atomic_load(&t->dropped);
+  }
+  if (dropped != ft_g.dropped_reported) {
+    ft_g.dropped_reported = dropped;
+    ft_spill_append(FT_CHUNK_DROPPED, 0, &dropped, sizeof dropped, NULL, 0);
+  }
+}
+
+void ft_drain_all(void) {
+  pthread_mutex_lock(&ft_g.drain_lock);
+  ft_drain_all_locked();
+  pthread_mutex_unlock(&ft_g.drain_lock);
+}
+
+/* ------------------------------------------------------------------------
+** Writer and sampler threads
+** ---------------------------------------------------------------------- */
+
+static void *writer_main(void *arg) {
+  (void)arg;
+  ft_shim_guard_forever();
+  uint64_t interval = (uint64_t)ft_g.cfg.flush_ms * 1000000u;
+  while (!atomic_load(&ft_g.stop)) {
+    unsigned w = atomic_load(&ft_g.writer_word);
+    ft_futex_wait(&ft_g.writer_word, w, interval);
+    pthread_mutex_lock(&ft_g.drain_lock);
+    if (!atomic_load(&ft_g.stop)) {
+      ft_drain_all_locked();
+      ft_spill_clock();
+      spill_maps_if_changed();
+    }
+    pthread_mutex_unlock(&ft_g.drain_lock);
+  }
+  return NULL;
+}
+
+static void sample_once(void) {
+  char statm[256];
+  uint64_t t = ft_now_ns() - ft_g.start_mono;
+  if (ft_read_small_file("/proc/self/statm", statm, sizeof statm) > 0) {
+    /* "size resident ..." in pages; parsed here because it is two numbers. */
+    uint64_t v[2] = {0, 0};
+    const char *p = statm;
+    for (int i = 0; i < 2; i++) {
+      while (*p == ' ') p++;
+      while (*p >= '0' && *p <= '9') v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
+    }
+    ft_sample s = {t, v[1] * (uint64_t)ft_g.page_size, v[0] * (uint64_t)ft_g.page_size,
+                   atomic_load(&ft_g.shim_bytes)};
+    ft_spill_append(FT_CHUNK_SAMPLE, 0, &s, sizeof s, NULL, 0);
+  }
+  spill_timed_text(FT_CHUNK_BUDDYINFO, "/proc/buddyinfo");
+}
+
+static void *sampler_main(void *arg) {
+  (void)arg;
+  ft_shim_guard_forever();
+  uint64_t interval = (uint64_t)ft_g.cfg.sample_ms * 1000000u;
+  uint64_t next = ft_now_ns();
+  while (!atomic_load(&ft_g.stop)) {
+    uint64_t now = ft_now_ns();
+    if (now >= next) {
+      /* Under the drain lock so no chunk lands after an exec flush's EXEC chunk. */
+      pthread_mutex_lock(&ft_g.drain_lock);
+      if (!atomic_load(&ft_g.stop)) sample_once();
+      pthread_mutex_unlock(&ft_g.drain_lock);
+      next += interval;
+      if (next < now) next = now + interval; /* fell behind: do not burst */
+      continue;
+    }
+    unsigned w = atomic_load(&ft_g.sampler_word);
+    ft_futex_wait(&ft_g.sampler_word, w, next - now);
+  }
+  return NULL;
+}
+
+int ft_background_start(void) {
+  atomic_store(&ft_g.stop, 0);
+  if (pthread_create(&ft_g.writer, NULL, writer_main, NULL) != 0) {
+    ft_warn3("cannot start the writer thread; running untraced", NULL, NULL);
+    return -1;
+  }
+  atomic_store(&ft_g.writer_alive, 1);
+  ft_g.background_started = 1;
+  if (ft_g.cfg.sample_ms > 0 && pthread_create(&ft_g.sampler, NULL, sampler_main, NULL) != 0)
+    ft_warn3("cannot start the sampler thread; no RSS or buddyinfo samples", NULL, NULL);
+  else if (ft_g.cfg.sample_ms > 0)
+    ft_g.background_started = 2;
+  return 0;
+}
+
+void ft_background_stop(void) {
+  if (!ft_g.background_started) return;
+  atomic_store(&ft_g.stop, 1);
+  atomic_fetch_add(&ft_g.writer_word, 1);
+  ft_futex_wake(&ft_g.writer_word);
+  atomic_fetch_add(&ft_g.sampler_word, 1);
+  ft_futex_wake(&ft_g.sampler_word);
+  /* Join so no sample or drain is half-written when the exit path writes its
+  ** last chunks; both threads notice `stop` within one wake-up. */
+  pthread_join(ft_g.writer, NULL);
+  if (ft_g.background_started == 2) pthread_join(ft_g.sampler, NULL);
+  atomic_store(&ft_g.writer_alive, 0);
+  ft_g.background_started = 0;
+}

@@ -1,1 +1,1301 @@
-/* placeholder */
+/*
+** ft_import.c — turn spill files into the SQLite trace (see ft_import.h).
+**
+** Pipeline, per import:
+**   1. Open (mmap) every spill, scan its chunks: per-thread event streams
+**      (lists of zero-copy chunk slices), process-level chunks, lifecycle.
+**   2. Order images by start time, assign process keys, link fork parents
+**      and exec predecessors.
+**   3. Per image: k-way merge the thread streams by timestamp, matching
+**      releases to allocations into an in-memory row array (address hash map
+**      for heap blocks, sorted interval set for mappings); then write the
+**      image's rows, stacks, threads, samples, buddyinfo and mappings with
+**      prepared statements. Everything happens in one transaction.
+**
+** Matching rules (the shim's guarantees, ft_format.h): allocation events are
+** stamped after the real allocator returned, releases (free, the free half
+** of realloc, munmap) before the real call. So for one address, a release
+** and a later reuse, or an allocation and a cross-thread release, can carry
+** the SAME timestamp on two threads, and the merge alone cannot tell which
+** happened first. The tie rule settles it by what is possible:
+**   - next event is an allocation of an address that is still live, and
+**     another thread's head event has the same timestamp and releases that
+**     address: process the release first (the block was freed, then reused);
+**   - next event is a release of an address that is not live, and another
+**     thread's head event has the same timestamp and allocates it: process
+**     the allocation first (allocated, handed over, freed in the same tick).
+** (For mappings, "that address" means an overlapping range.) Anything still
+** inconsistent is recorded, not guessed: an allocation over a live heap
+** block ends the old row at that instant and counts an anomaly (meta key
+** `anomalies`); a free of an unknown address counts in
+** processes.unmatched_frees.
+*/
+#include "ft_import.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ft_format.h"
+#include "ft_procparse.h"
+#include "ft_spill.h"
+
+#define FT_LIVE UINT64_MAX    /* ft_row.t_free of a row never freed */
+#define FT_NONE ((size_t)-1)  /* "no index" */
+#define FT_MAX_BUDDY_ROWS 4096 /* sanity cap for one /proc/buddyinfo snapshot */
+
+/* ------------------------------------------------------------------------ */
+/* Small containers                                                          */
+
+/* Make room for need elements of elem bytes in *v (capacity *cap), growing
+** geometrically. Returns 0, or -1 when out of memory (*v unchanged). */
+static int ft_reserve(void **v, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return 0;
+  size_t nc = *cap ? *cap : 16;
+  while (nc < need) nc *= 2;
+  void *p = realloc(*v, nc * elem);
+  if (!p) return -1;
+  *v = p;
+  *cap = nc;
+  return 0;
+}
+
+/* Append one element to a vector declared as `T *v; size_t n, cap;`. */
+#define FT_PUSH(vec, n, cap, val)                                                                       \
+  (ft_reserve((void **)&(vec), &(cap), (n) + 1, sizeof *(vec)) ? -1 : ((vec)[(n)++] = (val), 0))
+
+/* Open-addressing hash map uint64 -> uint64 with linear probing and
+** backward-shift deletion (no tombstones, so heavy malloc/free churn keeps
+** probe sequences short). A slot is empty when val == 0; values are stored
+** +1 so callers may store 0. */
+typedef struct ft_hslot {
+  uint64_t key, val;
+} ft_hslot;
+typedef struct ft_hmap {
+  ft_hslot *s;
+  size_t cap, n; /* cap is 0 or a power of two */
+} ft_hmap;
+
+/* splitmix64 finaliser: addresses are aligned and clustered, so mix. */
+static uint64_t ft_mix(uint64_t k) {
+  k ^= k >> 30;
+  k *= 0xbf58476d1ce4e5b9ull;
+  k ^= k >> 27;
+  k *= 0x94d049bb133111ebull;
+  return k ^ (k >> 31);
+}
+
+/* Slot index holding key, or the empty slot where it would go. */
+static size_t ft_hmap_slot(const ft_hmap *m, uint64_t key) {
+  assert(m->cap && (m->cap & (m->cap - 1)) == 0);
+  size_t mask = m->cap - 1, i = ft_mix(key) & mask;
+  while (m->s[i].val && m->s[i].key != key) i = (i + 1) & mask;
+  return i;
+}
+
+/* Look up key: returns 1 and sets *val when present. */
+static int ft_hmap_get(const ft_hmap *m, uint64_t key, uint64_t *val) {
+  if (!m->n) return 0;
+  size_t i = ft_hmap_slot(m, key);
+  if (!m->s[i].val) return 0;
+  *val = m->s[i].val - 1;
+  return 1;
+}
+
+/* Insert or overwrite key -> val. Returns 0, or -1 when out of memory. */
+static int ft_hmap_put(ft_hmap *m, uint64_t key, uint64_t val) {
+  if ((m->n + 1) * 2 > m->cap) { /* keep the load factor <= 1/2 */
+    size_t nc = m->cap ? m->cap * 2 : 1024;
+    ft_hslot *ns = calloc(nc, sizeof *ns);
+    if (!ns) return -1;
+    ft_hmap old = *m;
+    m->s = ns;
+    m->cap = nc;
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.s[i].val) m->s[ft_hmap_slot(m, old.s[i].key)] = old.s[i];
+    free(old.s);
+  }
+  size_t i = ft_hmap_slot(m, key);
+  if (!m->s[i].val) m->n++;
+  m->s[i].key = key;
+  m->s[i].val = val + 1;
+  return 0;
+}
+
+/* Remove key; returns 1 and sets *val when it was present. */
+static int ft_hmap_take(ft_hmap *m, uint64_t key, uint64_t *val) {
+  if (!m->n) return 0;
+  size_t mask = m->cap - 1, i = ft_hmap_slot(m, key);
+  if (!m->s[i].val) return 0;
+  *val = m->s[i].val - 1;
+  m->n--;
+  /* Backward-shift: pull later members of the probe run into the hole when
+  ** their home slot is not cyclically within (hole, j]. */
+  size_t hole = i, j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (!m->s[j].val) break;
+    size_t home = ft_mix(m->s[j].key) & mask;
+    int in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!in_range) {
+      m->s[hole] = m->s[j];
+      hole = j;
+    }
+  }
+  m->s[hole].val = 0;
+  return 1;
+}
+
+/* Forget all entries, keeping the memory. */
+static void ft_hmap_clear(ft_hmap *m) {
+  if (m->s) memset(m->s, 0, m->cap * sizeof *m->s);
+  m->n = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Images and thread streams                                                 */
+
+typedef struct ft_cref { /* one EVENTS chunk of a stream, in the mapping */
+  const ft_event *ev;
+  size_t n;
+} ft_cref;
+
+typedef struct ft_stream { /* one thread's events, in its program order */
+  int32_t tid;
+  uint64_t first_t;  /* THREAD chunk time or first event time; UINT64_MAX none */
+  size_t first_seen; /* file index of the first chunk naming this tid */
+  ft_cref *c;
+  size_t nc, capc;
+  int64_t key;          /* thread key in the trace */
+  size_t ci, ei;        /* cursor: chunk, event within the chunk */
+  const ft_event *head; /* current timed event during the merge, NULL = done */
+} ft_stream;
+
+typedef struct ft_pchunk { /* a process-level chunk we use after the merge */
+  uint32_t type;
+  uint32_t len;
+  const void *payload;
+} ft_pchunk;
+
+typedef struct ft_image {
+  const char *path;
+  size_t argi; /* position in the caller's list, the last tie-breaker */
+  ft_spill sp;
+  ft_stream *st;
+  size_t nst, capst;
+  ft_pchunk *pc;
+  size_t npc, cappc;
+  const char *cmdline, *exe;
+  size_t cmdline_len, exe_len;
+  int has_exit;
+  int32_t exit_status;
+  int ends_by_exec;       /* last lifecycle chunk (EVENTS/EXEC/EXIT) is EXEC */
+  uint64_t first_exec_ns; /* absolute CLOCK_MONOTONIC of the first EXEC, UINT64_MAX none */
+  uint64_t end_ns;        /* largest time seen, relative to start */
+  uint64_t dropped;
+  int64_t proc, parent, exec_from; /* keys; 0 = NULL */
+} ft_image;
+
+/* Per-image working state of the merge, reused (capacity kept) across images. */
+typedef struct ft_row {
+  uint64_t addr, size, t_alloc, t_free; /* t_free == FT_LIVE while live */
+  uint32_t thread, free_thread;         /* thread keys (free_thread valid when freed) */
+  uint32_t stack;                       /* stack id, 0 = none */
+  uint8_t kind;                         /* FT_EV_MALLOC..FT_EV_MMAP */
+} ft_row;
+
+typedef struct ft_iv { /* a live mapping [lo, hi) and its row */
+  uint64_t lo, hi;
+  size_t row;
+} ft_iv;
+
+typedef struct ft_stk { /* a distinct stack of the image */
+  uint64_t hash;
+  uint32_t id;
+  uint32_t depth;  /* frames stored at ip_off */
+  size_t ip_off;
+  int has_frames;
+} ft_stk;
+
+typedef struct ft_ctx {
+  sqlite3 *db;
+  char *err;
+  size_t errlen;
+  ft_import_stats *st;
+  /* next keys (one past the largest used) */
+  int64_t next_thread, next_stack, next_row;
+  long long anomalies;
+  /* per-image state */
+  ft_image *img;
+  ft_row *rows;
+  size_t nrows, caprows;
+  size_t *freelog; /* row indexes in the order they were freed */
+  size_t nfree, capfree;
+  ft_hmap live; /* heap address -> row index */
+  ft_iv *iv;    /* live mappings, sorted, disjoint */
+  size_t niv, capiv;
+  ft_stk *stk;
+  size_t nstk, capstk;
+  ft_hmap stkmap; /* stack hash -> index in stk */
+  uint64_t *ips;
+  size_t nips, capips;
+  size_t *heap, *hpos; /* indexed min-heap of stream indexes */
+  size_t nheap;
+  long long unmatched;
+  /* statements */
+  sqlite3_stmt *ins_proc, *ins_thread, *ins_row, *ins_stack, *ins_frame, *ins_sample, *ins_buddy,
+      *ins_map, *q_link;
+} ft_ctx;
+
+/* Record an out-of-memory error. Returns -1 for tail calls. */
+static int ft_oom(ft_ctx *c) {
+  snprintf(c->err, c->errlen, "out of memory while importing");
+  return -1;
+}
+
+/* Record the current SQLite error with some context. Returns -1. */
+static int ft_sqlerr(ft_ctx *c, const char *what) {
+  snprintf(c->err, c->errlen, "%s: %s", what, sqlite3_errmsg(c->db));
+  return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scanning a spill                                                          */
+
+/* Index of the stream for tid in img, creating it; FT_NONE when out of memory. */
+static size_t ft_stream_for(ft_image *img, ft_hmap *tids, int32_t tid, size_t chunk_index) {
+  uint64_t idx;
+  if (ft_hmap_get(tids, (uint32_t)tid, &idx)) return (size_t)idx;
+  ft_stream s = {.tid = tid, .first_t = UINT64_MAX, .first_seen = chunk_index};
+  if (FT_PUSH(img->st, img->nst, img->capst, s) != 0) return FT_NONE;
+  if (ft_hmap_put(tids, (uint32_t)tid, img->nst - 1) != 0) return FT_NONE;
+  return img->nst - 1;
+}
+
+/* Current record of a stream cursor, or NULL at the end of the stream. */
+static const ft_event *ft_stream_rec(ft_stream *s) {
+  while (s->ci < s->nc && s->ei >= s->c[s->ci].n) {
+    s->ci++;
+    s->ei = 0;
+  }
+  return s->ci < s->nc ? &s->c[s->ci].ev[s->ei] : NULL;
+}
+
+/* Whether an event type is one the merge handles (timed events). */
+static int ft_is_timed(unsigned ty) { return ty <= FT_EV_MMAP || ty == FT_EV_FREE || ty == FT_EV_MUNMAP; }
+
+static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e);
+
+/* Move the cursor to the next timed event (s->head, NULL at the end),
+** consuming stack records on the way: registered with c when c is non-NULL,
+** merely skipped otherwise. Unknown event types are skipped (an anomaly).
+** Returns 0, or -1 when out of memory. */
+static int ft_stream_settle(ft_ctx *c, ft_stream *s) {
+  for (;;) {
+    const ft_event *e = ft_stream_rec(s);
+    if (!e) {
+      s->head = NULL;
+      return 0;
+    }
+    unsigned ty = FT_EV_TYPE(e->t_type);
+    if (ft_is_timed(ty)) {
+      s->head = e;
+      return 0;
+    }
+    s->ei++;
+    if (ty == FT_EV_STACK) {
+      if (c) {
+        if (ft_stack_frames(c, s, e) != 0) return -1;
+      } else {
+        /* Skip the continuation records: raw IPs, not events. */
+        uint64_t recs = e->n / FT_IPS_PER_RECORD + (e->n % FT_IPS_PER_RECORD != 0);
+        while (recs-- && ft_stream_rec(s)) s->ei++;
+      }
+    } else if (c) {
+      c->anomalies++;
+    }
+  }
+}
+
+/* Scan img's chunks: build thread streams, collect process-level chunks and
+** lifecycle facts. Returns 0, or -1 when out of memory. */
+static int ft_scan_image(ft_ctx *c, ft_image *img) {
+  ft_hmap tids = {0};
+  ft_spill_iter it;
+  ft_spill_chunk ch;
+  size_t k = 0;
+  int rc = -1;
+  img->first_exec_ns = UINT64_MAX;
+  ft_spill_iter_init(&it, &img->sp);
+  for (; ft_spill_next(&it, &ch); k++) {
+    uint64_t t = 0;
+    if (ft_spill_chunk_time(&ch, &t) && t > img->end_ns) img->end_ns = t;
+    switch (ch.type) {
+    case FT_CHUNK_EVENTS: {
+      size_t si = ft_stream_for(img, &tids, ch.tid, k);
+      if (si == FT_NONE) goto out;
+      ft_stream *s = &img->st[si];
+      ft_cref r;
+      r.ev = ft_spill_events(&ch, &r.n);
+      if (r.n && FT_PUSH(s->c, s->nc, s->capc, r) != 0) goto out;
+      img->ends_by_exec = 0;
+      break;
+    }
+    case FT_CHUNK_THREAD: {
+      size_t si = ft_stream_for(img, &tids, ch.tid, k);
+      if (si == FT_NONE) goto out;
+      if (t < img->st[si].first_t) img->st[si].first_t = t;
+      break;
+    }
+    case FT_CHUNK_CMDLINE:
+      if (!img->cmdline) {
+        img->cmdline = ch.payload;
+        img->cmdline_len = ch.len;
+      }
+      break;
+    case FT_CHUNK_EXE:
+      if (!img->exe) {
+        img->exe = ch.payload;
+        img->exe_len = ch.len;
+      }
+      break;
+    case FT_CHUNK_EXEC: {
+      uint64_t abs = img->sp.hdr.start_mono_ns + t;
+      if (abs < img->first_exec_ns) img->first_exec_ns = abs;
+      img->ends_by_exec = 1;
+      break;
+    }
+    case FT_CHUNK_EXIT: {
+      ft_exit x;
+      memcpy(&x, ch.payload, sizeof x);
+      img->has_exit = 1;
+      img->exit_status = x.status;
+      img->ends_by_exec = 0;
+      break;
+    }
+    case FT_CHUNK_DROPPED: {
+      uint64_t d;
+      memcpy(&d, ch.payload, 8);
+      if (d > img->dropped) img->dropped = d; /* cumulative counter: keep the max */
+      break;
+    }
+    case FT_CHUNK_SAMPLE:
+    case FT_CHUNK_BUDDYINFO:
+    case FT_CHUNK_MAPS: {
+      ft_pchunk p = {ch.type, ch.len, ch.payload};
+      if (FT_PUSH(img->pc, img->npc, img->cappc, p) != 0) goto out;
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  /* A thread's first event time (for ordering thread keys). */
+  for (size_t i = 0; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    s->ci = s->ei = 0;
+    ft_stream_settle(NULL, s);
+    if (s->head && FT_EV_TIME(s->head->t_type) < s->first_t) s->first_t = FT_EV_TIME(s->head->t_type);
+    s->ci = s->ei = 0;
+    s->head = NULL;
+  }
+  rc = 0;
+out:
+  free(tids.s);
+  if (rc) ft_oom(c);
+  return rc;
+}
+
+/* Order of thread keys within an image: first time seen, then file order. */
+static int ft_cmp_stream(const void *a, const void *b) {
+  const ft_stream *x = a, *y = b;
+  if (x->first_t != y->first_t) return x->first_t < y->first_t ? -1 : 1;
+  return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
+}
+
+/* Order of process keys: start time (wall clock, then monotonic), pid, argument order. */
+static int ft_cmp_image(const void *a, const void *b) {
+  const ft_image *x = a, *y = b;
+  const ft_file_header *p = &x->sp.hdr, *q = &y->sp.hdr;
+  if (p->start_unix_ns != q->start_unix_ns) return p->start_unix_ns < q->start_unix_ns ? -1 : 1;
+  if (p->start_mono_ns != q->start_mono_ns) return p->start_mono_ns < q->start_mono_ns ? -1 : 1;
+  if (p->pid != q->pid) return p->pid < q->pid ? -1 : 1;
+  return x->argi < y->argi ? -1 : x->argi > y->argi;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Linking images                                                            */
+
+/* Latest image (proc <= before) in the database with this pid that started
+** no later than start_unix_ns; returns its key and sets *by_exec when it
+** ended by exec, or 0 when there is none or on error. */
+static int64_t ft_db_latest(ft_ctx *c, int pid, uint64_t start_unix_ns, int64_t before, int *by_exec) {
+  sqlite3_stmt *q = c->q_link;
+  int64_t proc = 0;
+  sqlite3_reset(q);
+  sqlite3_bind_int(q, 1, pid);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)start_unix_ns);
+  sqlite3_bind_int64(q, 3, before);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    proc = sqlite3_column_int64(q, 0);
+    const unsigned char *eb = sqlite3_column_text(q, 1);
+    *by_exec = eb && strcmp((const char *)eb, "exec") == 0;
+  }
+  sqlite3_reset(q);
+  return proc;
+}
+
+/* Set parent and exec_from of every image (sorted, keys assigned). Images
+** of earlier imports into the same trace are consulted only when the batch
+** has no candidate (they lack monotonic start times, so this is by wall
+** clock). */
+static void ft_link_images(ft_ctx *c, ft_image *im, size_t n, int64_t base_proc) {
+  for (size_t i = 0; i < n; i++) {
+    const ft_file_header *h = &im[i].sp.hdr;
+    int forked = (h->flags & FT_FLAG_FORKED) != 0;
+    size_t exact = FT_NONE, par = FT_NONE, same = FT_NONE;
+    /* Fork parent: exactly the image that forked us... */
+    if (forked)
+      for (size_t j = 0; j < n; j++)
+        if (j != i && im[j].sp.hdr.pid == h->ppid && im[j].sp.hdr.start_mono_ns == h->parent_start_mono_ns)
+          exact = j;
+    /* ...else the latest image of the parent pid that started before us.
+    ** `same`: the latest earlier image of our own pid. Ties on the start
+    ** time go to the later image in key order. */
+    for (size_t j = 0; j < n; j++) {
+      const ft_file_header *g = &im[j].sp.hdr;
+      if (j == i || g->start_mono_ns > h->start_mono_ns) continue;
+      if (g->pid == h->ppid && (par == FT_NONE || g->start_mono_ns >= im[par].sp.hdr.start_mono_ns)) par = j;
+      if (g->pid == h->pid && (same == FT_NONE || g->start_mono_ns >= im[same].sp.hdr.start_mono_ns)) same = j;
+    }
+    if (exact != FT_NONE) par = exact;
+    int by_exec = 0;
+    if (par != FT_NONE)
+      im[i].parent = im[par].proc;
+    else if (h->ppid > 0)
+      im[i].parent = ft_db_latest(c, h->ppid, h->start_unix_ns, base_proc, &by_exec);
+    /* exec predecessor: the previous image of our pid, if it called execve
+    ** before we started. A forked image has a fresh pid: never exec'd into. */
+    if (forked) continue;
+    if (same != FT_NONE) {
+      if (im[same].first_exec_ns <= h->start_mono_ns) im[i].exec_from = im[same].proc;
+    } else {
+      int64_t p = ft_db_latest(c, h->pid, h->start_unix_ns, base_proc, &by_exec);
+      if (p && by_exec) im[i].exec_from = p;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The merge: stacks, rows, matching                                         */
+
+/* Index in c->stk of the stack with this hash in the current image,
+** creating it (with the next global id) on first sight; FT_NONE on OOM. */
+static size_t ft_stack_index(ft_ctx *c, uint64_t hash) {
+  uint64_t idx;
+  if (ft_hmap_get(&c->stkmap, hash, &idx)) return (size_t)idx;
+  ft_stk k = {.hash = hash, .id = (uint32_t)c->next_stack++};
+  assert((int64_t)k.id == c->next_stack - 1); /* ids fit the row field */
+  if (FT_PUSH(c->stk, c->nstk, c->capstk, k) != 0) return FT_NONE;
+  if (ft_hmap_put(&c->stkmap, hash, c->nstk - 1) != 0) return FT_NONE;
+  return c->nstk - 1;
+}
+
+/* Register the stack record e (already stepped over) of stream s: copy its
+** frames from the following continuation records, the first time this hash
+** is seen with frames. A stack cut off by the end of the stream keeps no
+** frames (an anomaly). Returns 0, or -1 when out of memory. */
+static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e) {
+  uint64_t depth = e->n;
+  size_t k = FT_NONE;
+  if (e->s) { /* hash 0 means "no stack": nothing can refer to it */
+    k = ft_stack_index(c, e->s);
+    if (k == FT_NONE) return ft_oom(c);
+  }
+  int want = k != FT_NONE && !c->stk[k].has_frames;
+  size_t off = c->nips;
+  uint64_t got = 0;
+  while (got < depth) {
+    const ft_event *r = ft_stream_rec(s);
+    if (!r) break;
+    s->ei++;
+    uint64_t ip[FT_IPS_PER_RECORD];
+    memcpy(ip, r, sizeof ip);
+    for (int j = 0; j < FT_IPS_PER_RECORD && got < depth; j++, got++)
+      if (want && FT_PUSH(c->ips, c->nips, c->capips, ip[j]) != 0) return ft_oom(c);
+  }
+  if (got < depth) { /* truncated stream: forget the partial frames */
+    if (want) c->nips = off;
+    c->anomalies++;
+    return 0;
+  }
+  if (want) {
+    c->stk[k].has_frames = 1;
+    c->stk[k].ip_off = off;
+    c->stk[k].depth = (uint32_t)depth;
+  }
+  return 0;
+}
+
+/* Append a row; returns its index, or FT_NONE when out of memory. */
+static size_t ft_row_new(ft_ctx *c, unsigned kind, uint32_t thread, uint64_t addr, uint64_t size, uint64_t t,
+                         uint32_t stack) {
+  ft_row r = {.addr = addr, .size = size, .t_alloc = t, .t_free = FT_LIVE, .thread = thread,
+              .stack = stack, .kind = (uint8_t)kind};
+  if (FT_PUSH(c->rows, c->nrows, c->caprows, r) != 0) return FT_NONE;
+  return c->nrows - 1;
+}
+
+/* End row i at time t by thread. A release stamped before the allocation
+** can only come from a clock going backwards; it is clamped to a zero
+** lifetime rather than stored negative. Returns 0 or -1 (OOM). */
+static int ft_row_end(ft_ctx *c, size_t i, uint64_t t, uint32_t thread) {
+  assert(i < c->nrows && c->rows[i].t_free == FT_LIVE);
+  c->rows[i].t_free = t < c->rows[i].t_alloc ? c->rows[i].t_alloc : t;
+  c->rows[i].free_thread = thread;
+  return FT_PUSH(c->freelog, c->nfree, c->capfree, i);
+}
+
+/* Stack id for an allocation's hash (0 = none); FT_NONE on OOM. */
+static size_t ft_stack_id(ft_ctx *c, uint64_t hash) {
+  if (!hash) return 0;
+  size_t k = ft_stack_index(c, hash);
+  return k == FT_NONE ? FT_NONE : c->stk[k].id;
+}
+
+/* Mapping length as the kernel sees it: rounded up to whole pages, and
+** [a, a+len) clamped to the address space. */
+static uint64_t ft_map_len(const ft_image *img, uint64_t a, uint64_t n) {
+  uint64_t ps = img->sp.hdr.page_size;
+  uint64_t len = n > UINT64_MAX - (ps - 1) ? UINT64_MAX & ~(ps - 1) : (n + ps - 1) & ~(ps - 1);
+  return len > UINT64_MAX - a ? UINT64_MAX - a : len;
+}
+
+/* First live mapping with hi > a (binary search; the set is disjoint and
+** sorted, so his are sorted too). */
+static size_t ft_iv_first(const ft_ctx *c, uint64_t a) {
+  size_t lo = 0, hi = c->niv;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c->iv[mid].hi > a) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/* Whether [a, a+len) overlaps a live mapping. */
+static int ft_iv_overlaps(const ft_ctx *c, uint64_t a, uint64_t len) {
+  size_t i = ft_iv_first(c, a);
+  return len && i < c->niv && c->iv[i].lo < a + len;
+}
+
+/* Unmap [lo, hi) at time t by thread: every live mapping row overlapping it
+** ends now; the pieces outside [lo, hi) live on as new rows (same kind,
+** allocating thread and stack) created now. *pos gets the set index where
+** a mapping of [lo, hi) would go. Returns 0 or -1 (OOM). */
+static int ft_unmap(ft_ctx *c, uint64_t lo, uint64_t hi, uint64_t t, uint32_t thread, size_t *pos) {
+  size_t i = ft_iv_first(c, lo), j = i;
+  while (j < c->niv && c->iv[j].lo < hi) j++;
+  *pos = i;
+  if (i == j) return 0;
+  ft_iv left = c->iv[i], right = c->iv[j - 1];
+  int has_left = left.lo < lo, has_right = right.hi > hi;
+  for (size_t k = i; k < j; k++)
+    if (ft_row_end(c, c->iv[k].row, t, thread) != 0) return ft_oom(c);
+  ft_iv rem[2];
+  size_t nrem = 0;
+  if (has_left) {
+    const ft_row o = c->rows[left.row];
+    left.hi = lo;
+    left.row = ft_row_new(c, o.kind, o.thread, left.lo, left.hi - left.lo, t, o.stack);
+    if (left.row == FT_NONE) return ft_oom(c);
+    rem[nrem++] = left;
+  }
+  if (has_right) {
+    const ft_row o = c->rows[right.row];
+    right.lo = hi;
+    right.row = ft_row_new(c, o.kind, o.thread, right.lo, right.hi - right.lo, t, o.stack);
+    if (right.row == FT_NONE) return ft_oom(c);
+    rem[nrem++] = right;
+  }
+  /* Replace iv[i, j) by the remnants (j - i >= 1 >= nrem - 1: never grows
+  ** by more than one). */
+  if (ft_reserve((void **)&c->iv, &c->capiv, c->niv + 1, sizeof *c->iv) != 0) return ft_oom(c);
+  memmove(&c->iv[i + nrem], &c->iv[j], (c->niv - j) * sizeof *c->iv);
+  memcpy(&c->iv[i], rem, nrem * sizeof *rem);
+  c->niv = c->niv - (j - i) + nrem;
+  *pos = i + (size_t)has_left;
+  return 0;
+}
+
+/* Apply one timed event e of stream s. Returns 0 or -1 (OOM). */
+static int ft_apply(ft_ctx *c, ft_stream *s, const ft_event *e) {
+  ft_image *img = c->img;
+  unsigned ty = FT_EV_TYPE(e->t_type);
+  uint64_t t = FT_EV_TIME(e->t_type);
+  uint32_t th = (uint32_t)s->key;
+  if (t > img->end_ns) img->end_ns = t;
+  switch (ty) {
+  case FT_EV_MALLOC:
+  case FT_EV_CALLOC:
+  case FT_EV_REALLOC:
+  case FT_EV_MEMALIGN: {
+    uint64_t old;
+    /* A live block handed out again without a free we saw (e.g. a dropped
+    ** event): end it here rather than lose the new one. */
+    if (ft_hmap_take(&c->live, e->a, &old)) {
+      c->anomalies++;
+      if (ft_row_end(c, (size_t)old, t, th) != 0) return ft_oom(c);
+    }
+    size_t sid = ft_stack_id(c, e->s);
+    if (sid == FT_NONE) return ft_oom(c);
+    size_t r = ft_row_new(c, ty, th, e->a, e->n, t, (uint32_t)sid);
+    if (r == FT_NONE || ft_hmap_put(&c->live, e->a, r) != 0) return ft_oom(c);
+    return 0;
+  }
+  case FT_EV_FREE: {
+    uint64_t r;
+    if (!ft_hmap_take(&c->live, e->a, &r)) {
+      c->unmatched++;
+      return 0;
+    }
+    return ft_row_end(c, (size_t)r, t, th) != 0 ? ft_oom(c) : 0;
+  }
+  case FT_EV_MMAP: {
+    uint64_t len = ft_map_len(img, e->a, e->n);
+    if (!len) { /* mmap(len 0) fails in the kernel: nothing was mapped */
+      c->anomalies++;
+      return 0;
+    }
+    size_t pos;
+    /* MAP_FIXED over live mappings replaces them: unmap the overlap first. */
+    if (ft_unmap(c, e->a, e->a + len, t, th, &pos) != 0) return -1;
+    size_t sid = ft_stack_id(c, e->s);
+    if (sid == FT_NONE) return ft_oom(c);
+    size_t r = ft_row_new(c, FT_EV_MMAP, th, e->a, len, t, (uint32_t)sid);
+    if (r == FT_NONE || ft_reserve((void **)&c->iv, &c->capiv, c->niv + 1, sizeof *c->iv) != 0)
+      return ft_oom(c);
+    memmove(&c->iv[pos + 1], &c->iv[pos], (c->niv - pos) * sizeof *c->iv);
+    c->iv[pos] = (ft_iv){e->a, e->a + len, r};
+    c->niv++;
+    return 0;
+  }
+  case FT_EV_MUNMAP: {
+    uint64_t len = ft_map_len(img, e->a, e->n);
+    size_t pos;
+    return len ? ft_unmap(c, e->a, e->a + len, t, th, &pos) : 0;
+  }
+  default:
+    assert(0 && "ft_stream_settle only stops at timed events");
+    return 0;
+  }
+}
+
+/* Heap order: earlier head first, then lower stream index (stable). */
+static int ft_heap_less(const ft_ctx *c, size_t a, size_t b) {
+  uint64_t ta = FT_EV_TIME(c->img->st[a].head->t_type), tb = FT_EV_TIME(c->img->st[b].head->t_type);
+  return ta != tb ? ta < tb : a < b;
+}
+
+/* Swap heap slots i and j, keeping positions current. */
+static void ft_heap_swap(ft_ctx *c, size_t i, size_t j) {
+  size_t a = c->heap[i], b = c->heap[j];
+  c->heap[i] = b;
+  c->heap[j] = a;
+  c->hpos[b] = i;
+  c->hpos[a] = j;
+}
+
+/* Restore the heap property around slot i (moved either way). */
+static void ft_heap_fix(ft_ctx *c, size_t i) {
+  while (i > 0 && ft_heap_less(c, c->heap[i], c->heap[(i - 1) / 2])) {
+    ft_heap_swap(c, i, (i - 1) / 2);
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < c->nheap && ft_heap_less(c, c->heap[l], c->heap[m])) m = l;
+    if (r < c->nheap && ft_heap_less(c, c->heap[r], c->heap[m])) m = r;
+    if (m == i) break;
+    ft_heap_swap(c, i, m);
+    i = m;
+  }
+}
+
+/* Stream si consumed its head: advance it and update its heap slot
+** (removing it when exhausted). Returns 0 or -1 (OOM). */
+static int ft_heap_advance(ft_ctx *c, size_t si) {
+  ft_stream *s = &c->img->st[si];
+  s->ei++;
+  if (ft_stream_settle(c, s) != 0) return -1;
+  size_t i = c->hpos[si];
+  assert(i < c->nheap && c->heap[i] == si);
+  if (!s->head) {
+    ft_heap_swap(c, i, c->nheap - 1);
+    c->nheap--;
+    if (i < c->nheap) ft_heap_fix(c, i);
+  } else {
+    ft_heap_fix(c, i);
+  }
+  return 0;
+}
+
+/* Whether event x, on another thread, touches the same block as e:
+** the same heap address, or overlapping mapping ranges. */
+static int ft_same_block(const ft_image *img, const ft_event *e, const ft_event *x) {
+  unsigned te = FT_EV_TYPE(e->t_type), tx = FT_EV_TYPE(x->t_type);
+  int me = te == FT_EV_MMAP || te == FT_EV_MUNMAP, mx = tx == FT_EV_MMAP || tx == FT_EV_MUNMAP;
+  if (me != mx) return 0; /* heap and mappings are tracked separately */
+  if (!me) return e->a == x->a;
+  uint64_t le = ft_map_len(img, e->a, e->n), lx = ft_map_len(img, x->a, x->n);
+  return le && lx && e->a < x->a + lx && x->a < e->a + le;
+}
+
+/* The tie rule (see the file comment). For the head e of stream si, find
+** another stream whose head has the same timestamp and must go first:
+** a release of e's block when e allocates a block that is live, or an
+** allocation of e's block when e releases a block that is not live.
+** Returns that stream's index (the lowest, for determinism) or FT_NONE. */
+static size_t ft_tie_first(const ft_ctx *c, size_t si, const ft_event *e) {
+  unsigned ty = FT_EV_TYPE(e->t_type);
+  int alloc = ty <= FT_EV_MMAP, heap = ty != FT_EV_MMAP && ty != FT_EV_MUNMAP;
+  int live;
+  if (heap) {
+    uint64_t dummy;
+    live = ft_hmap_get(&c->live, e->a, &dummy);
+  } else {
+    live = ft_iv_overlaps(c, e->a, ft_map_len(c->img, e->a, e->n));
+  }
+  if (alloc != live) return FT_NONE; /* the usual case: nothing to decide */
+  uint64_t t = FT_EV_TIME(e->t_type);
+  size_t best = FT_NONE;
+  for (size_t k = 0; k < c->nheap; k++) {
+    size_t o = c->heap[k];
+    const ft_event *x = c->img->st[o].head;
+    if (o == si || FT_EV_TIME(x->t_type) != t) continue;
+    int x_alloc = FT_EV_TYPE(x->t_type) <= FT_EV_MMAP;
+    if (x_alloc != alloc && ft_same_block(c->img, e, x) && o < best) best = o;
+  }
+  return best;
+}
+
+/* Merge the thread streams of the current image by timestamp and apply
+** every event. Returns 0 or -1 (OOM). */
+static int ft_merge(ft_ctx *c) {
+  ft_image *img = c->img;
+  size_t *h = realloc(c->heap, (img->nst + 1) * sizeof *h);
+  if (!h) return ft_oom(c);
+  c->heap = h;
+  h = realloc(c->hpos, (img->nst + 1) * sizeof *h);
+  if (!h) return ft_oom(c);
+  c->hpos = h;
+  c->nheap = 0;
+  for (size_t i = 0; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    s->ci = s->ei = 0;
+    if (ft_stream_settle(c, s) != 0) return -1;
+    if (!s->head) continue;
+    c->heap[c->nheap] = i;
+    c->hpos[i] = c->nheap++;
+    ft_heap_fix(c, c->nheap - 1);
+  }
+  while (c->nheap) {
+    size_t si = c->heap[0];
+    const ft_event *e = img->st[si].head;
+    size_t other = ft_tie_first(c, si, e);
+    if (other != FT_NONE) si = other;
+    if (ft_apply(c, &img->st[si], img->st[si].head) != 0) return -1;
+    if (ft_heap_advance(c, si) != 0) return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+
+/* Bind a byte string as text, NULL when empty. */
+static void ft_bind_text(sqlite3_stmt *q, int i, const char *s, size_t n) {
+  if (s && n) sqlite3_bind_text(q, i, s, (int)n, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(q, i);
+}
+
+/* Step a bound INSERT and reset it. Returns 0 or -1 with the error. */
+static int ft_step(ft_ctx *c, sqlite3_stmt *q, const char *what) {
+  int rc = sqlite3_step(q);
+  sqlite3_reset(q);
+  if (rc != SQLITE_DONE) return ft_sqlerr(c, what);
+  return 0;
+}
+
+/* cmdline with NUL separators turned into spaces (trailing NULs dropped);
+** malloc'ed, NULL when empty or out of memory. */
+static char *ft_join_cmdline(const char *p, size_t n) {
+  while (n && p[n - 1] == '\0') n--;
+  if (!p || !n) return NULL;
+  char *s = malloc(n + 1);
+  if (!s) return NULL;
+  for (size_t i = 0; i < n; i++) s[i] = p[i] ? p[i] : ' ';
+  s[n] = '\0';
+  return s;
+}
+
+/* Insert the processes row of the current image. */
+static int ft_write_process(ft_ctx *c, const char *cmdline) {
+  ft_image *img = c->img;
+  const ft_file_header *h = &img->sp.hdr;
+  sqlite3_stmt *q = c->ins_proc;
+  sqlite3_bind_int64(q, 1, img->proc);
+  sqlite3_bind_int(q, 2, h->pid);
+  sqlite3_bind_int(q, 3, h->ppid);
+  if (img->parent) sqlite3_bind_int64(q, 4, img->parent);
+  else sqlite3_bind_null(q, 4);
+  if (img->exec_from) sqlite3_bind_int64(q, 5, img->exec_from);
+  else sqlite3_bind_null(q, 5);
+  ft_bind_text(q, 6, img->exe, img->exe_len);
+  ft_bind_text(q, 7, cmdline, cmdline ? strlen(cmdline) : 0);
+  sqlite3_bind_int64(q, 8, (sqlite3_int64)h->start_unix_ns);
+  sqlite3_bind_int64(q, 9, (sqlite3_int64)img->end_ns);
+  sqlite3_bind_text(q, 10, img->has_exit ? "exit" : img->ends_by_exec ? "exec" : "unknown", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(q, 11, h->page_size);
+  if (img->has_exit && img->exit_status >= 0) sqlite3_bind_int(q, 12, img->exit_status);
+  else sqlite3_bind_null(q, 12);
+  sqlite3_bind_int64(q, 13, (sqlite3_int64)img->dropped);
+  sqlite3_bind_int64(q, 14, c->unmatched);
+  sqlite3_bind_int64(q, 15, h->stack_depth);
+  return ft_step(c, q, "inserting process");
+}
+
+/* Insert threads, stacks with frames, and allocation rows of the image. */
+static int ft_write_rows(ft_ctx *c) {
+  ft_image *img = c->img;
+  for (size_t i = 0; i < img->nst; i++) {
+    sqlite3_stmt *q = c->ins_thread;
+    sqlite3_bind_int64(q, 1, img->st[i].key);
+    sqlite3_bind_int64(q, 2, img->proc);
+    sqlite3_bind_int(q, 3, img->sp.hdr.pid);
+    sqlite3_bind_int(q, 4, img->st[i].tid);
+    if (ft_step(c, q, "inserting thread") != 0) return -1;
+  }
+  for (size_t i = 0; i < c->nstk; i++) {
+    const ft_stk *k = &c->stk[i];
+    sqlite3_bind_int64(c->ins_stack, 1, k->id);
+    sqlite3_bind_int64(c->ins_stack, 2, img->proc);
+    sqlite3_bind_int64(c->ins_stack, 3, k->has_frames ? k->depth : 0);
+    if (ft_step(c, c->ins_stack, "inserting stack") != 0) return -1;
+    for (uint32_t d = 0; k->has_frames && d < k->depth; d++) {
+      sqlite3_bind_int64(c->ins_frame, 1, k->id);
+      sqlite3_bind_int64(c->ins_frame, 2, d);
+      sqlite3_bind_int64(c->ins_frame, 3, (sqlite3_int64)c->ips[k->ip_off + d]);
+      if (ft_step(c, c->ins_frame, "inserting stack frame") != 0) return -1;
+    }
+  }
+  sqlite3_stmt *q = c->ins_row;
+  for (size_t i = 0; i < c->nrows; i++) {
+    const ft_row *r = &c->rows[i];
+    sqlite3_bind_int64(q, 1, c->next_row + (int64_t)i);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)r->t_alloc);
+    if (r->t_free != FT_LIVE) {
+      sqlite3_bind_int64(q, 6, (sqlite3_int64)(r->t_free - r->t_alloc));
+      if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
+      else sqlite3_bind_null(q, 7);
+      c->st->frees++;
+    } else {
+      sqlite3_bind_null(q, 6);
+      sqlite3_bind_null(q, 7);
+    }
+    if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
+    else sqlite3_bind_null(q, 8);
+    if (ft_step(c, q, "inserting allocation") != 0) return -1;
+  }
+  c->next_row += (int64_t)c->nrows;
+  c->st->allocations += (long long)c->nrows;
+  c->st->stacks += (long)c->nstk;
+  c->st->threads += (long)img->nst;
+  return 0;
+}
+
+/* qsort_r comparators over row indexes (context: the row array). */
+static int ft_cmp_alloc_t(const void *a, const void *b, void *ctx) {
+  const ft_row *r = ctx;
+  uint64_t x = r[*(const size_t *)a].t_alloc, y = r[*(const size_t *)b].t_alloc;
+  return x < y ? -1 : x > y;
+}
+static int ft_cmp_free_t(const void *a, const void *b, void *ctx) {
+  const ft_row *r = ctx;
+  uint64_t x = r[*(const size_t *)a].t_free, y = r[*(const size_t *)b].t_free;
+  return x < y ? -1 : x > y;
+}
+
+/* Write process_samples: the sampler's rss/vm plus the exact live heap at
+** each sample time, by one sweep over allocation and free times (rows are
+** created and freed in merge order, so both are normally sorted already). */
+static int ft_write_samples(ft_ctx *c) {
+  ft_image *img = c->img;
+  ft_sample *sm = NULL;
+  size_t nsm = 0, capsm = 0, *ai = NULL;
+  int rc = -1;
+  for (size_t i = 0; i < img->npc; i++) {
+    if (img->pc[i].type != FT_CHUNK_SAMPLE) continue;
+    ft_sample s;
+    memcpy(&s, img->pc[i].payload, sizeof s);
+    if (FT_PUSH(sm, nsm, capsm, s) != 0) goto oom;
+  }
+  if (!nsm) return 0;
+  /* A stable order for equal times keeps "first sample wins" (OR IGNORE). */
+  for (size_t i = 1; i < nsm; i++)
+    if (sm[i].t_ns < sm[i - 1].t_ns) {
+      /* insertion sort: samples arrive in order, this is the rare fixup */
+      ft_sample x = sm[i];
+      size_t j = i;
+      while (j && sm[j - 1].t_ns > x.t_ns) {
+        sm[j] = sm[j - 1];
+        j--;
+      }
+      sm[j] = x;
+    }
+  int a_sorted = 1, f_sorted = 1;
+  for (size_t i = 1; i < c->nrows; i++)
+    if (c->rows[i].t_alloc < c->rows[i - 1].t_alloc) a_sorted = 0;
+  for (size_t i = 1; i < c->nfree; i++)
+    if (c->rows[c->freelog[i]].t_free < c->rows[c->freelog[i - 1]].t_free) f_sorted = 0;
+  if (!a_sorted) {
+    ai = malloc((c->nrows ? c->nrows : 1) * sizeof *ai);
+    if (!ai) goto oom;
+    for (size_t i = 0; i < c->nrows; i++) ai[i] = i;
+    qsort_r(ai, c->nrows, sizeof *ai, ft_cmp_alloc_t, c->rows);
+  }
+  if (!f_sorted) qsort_r(c->freelog, c->nfree, sizeof *c->freelog, ft_cmp_free_t, c->rows);
+  size_t ia = 0, jf = 0;
+  uint64_t live_b = 0, live_n = 0;
+  for (size_t k = 0; k < nsm; k++) {
+    uint64_t t = sm[k].t_ns;
+    for (; ia < c->nrows; ia++) {
+      const ft_row *r = &c->rows[ai ? ai[ia] : ia];
+      if (r->t_alloc > t) break;
+      live_b += r->size;
+      live_n++;
+    }
+    for (; jf < c->nfree; jf++) {
+      const ft_row *r = &c->rows[c->freelog[jf]];
+      if (r->t_free > t) break;
+      /* t_alloc <= t_free <= t: this row was counted in above */
+      assert(live_n > 0 && live_b >= r->size);
+      live_b -= r->size;
+      live_n--;
+    }
+    sqlite3_stmt *q = c->ins_sample;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)t);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)sm[k].rss_bytes);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)sm[k].vm_bytes);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)live_b);
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)live_n);
+    if (ft_step(c, q, "inserting sample") != 0) goto out;
+  }
+  rc = 0;
+  goto out;
+oom:
+  ft_oom(c);
+out:
+  free(sm);
+  free(ai);
+  return rc;
+}
+
+/* Write buddyinfo_samples and mappings from the image's snapshots. A
+** snapshot the parsers reject is skipped (the kernel's format, not ours). */
+static int ft_write_snapshots(ft_ctx *c) {
+  ft_image *img = c->img;
+  ft_buddy_row *rows = NULL;
+  int caprows = 0, rc = -1;
+  for (size_t i = 0; i < img->npc; i++) {
+    const ft_pchunk *p = &img->pc[i];
+    if (p->type != FT_CHUNK_BUDDYINFO && p->type != FT_CHUNK_MAPS) continue;
+    uint64_t t;
+    memcpy(&t, p->payload, 8);
+    const char *text = (const char *)p->payload + 8;
+    size_t len = p->len - 8;
+    if (p->type == FT_CHUNK_BUDDYINFO) {
+      int n = ft_parse_buddyinfo(text, len, rows, caprows);
+      if (n > caprows && n <= FT_MAX_BUDDY_ROWS) { /* more zones than room: grow, parse again */
+        ft_buddy_row *nr = realloc(rows, (size_t)n * sizeof *rows);
+        if (!nr) goto oom;
+        rows = nr;
+        caprows = n;
+        n = ft_parse_buddyinfo(text, len, rows, caprows);
+      }
+      if (n < 0) continue;
+      if (n > caprows) n = caprows;
+      for (int r = 0; r < n; r++)
+        for (int o = 0; o < rows[r].norders && o < FT_MAX_ORDERS; o++) {
+          sqlite3_stmt *q = c->ins_buddy;
+          sqlite3_bind_int64(q, 1, img->proc);
+          sqlite3_bind_int64(q, 2, (sqlite3_int64)t);
+          sqlite3_bind_int(q, 3, rows[r].node);
+          sqlite3_bind_text(q, 4, rows[r].zone, (int)strnlen(rows[r].zone, FT_ZONE_NAME_MAX), SQLITE_TRANSIENT);
+          sqlite3_bind_int(q, 5, o);
+          sqlite3_bind_int64(q, 6, (sqlite3_int64)rows[r].free_blocks[o]);
+          if (ft_step(c, q, "inserting buddyinfo") != 0) goto out;
+        }
+    } else {
+      size_t off = 0;
+      while (off < len) {
+        const char *line = text + off;
+        const char *nl = memchr(line, '\n', len - off);
+        size_t ll = nl ? (size_t)(nl - line) : len - off;
+        off += ll + (nl != NULL);
+        ft_map_entry m;
+        if (!ll || ft_parse_maps_line(line, ll, &m) != 0) continue;
+        if (!m.path_len || m.path[0] != '/') continue; /* anonymous, [heap], [stack], ... */
+        sqlite3_stmt *q = c->ins_map;
+        sqlite3_bind_int64(q, 1, img->proc);
+        sqlite3_bind_int(q, 2, img->sp.hdr.pid);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)m.start);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)m.end);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)m.offset);
+        sqlite3_bind_text(q, 6, m.path, (int)m.path_len, SQLITE_TRANSIENT);
+        if (ft_step(c, q, "inserting mapping") != 0) goto out;
+      }
+    }
+  }
+  rc = 0;
+  goto out;
+oom:
+  ft_oom(c);
+out:
+  free(rows);
+  return rc;
+}
+
+/* Import the current image (keys assigned, streams scanned). */
+static int ft_import_image(ft_ctx *c) {
+  ft_image *img = c->img;
+  c->nrows = c->nfree = c->niv = c->nstk = c->nips = 0;
+  c->unmatched = 0;
+  ft_hmap_clear(&c->live);
+  ft_hmap_clear(&c->stkmap);
+  /* Thread keys in order of first appearance. */
+  qsort(img->st, img->nst, sizeof *img->st, ft_cmp_stream);
+  for (size_t i = 0; i < img->nst; i++) img->st[i].key = c->next_thread++;
+  assert(c->next_thread < ((int64_t)1 << 32));
+  if (ft_merge(c) != 0) return -1;
+  char *cmd = ft_join_cmdline(img->cmdline, img->cmdline_len);
+  int rc = ft_write_process(c, cmd);
+  free(cmd);
+  if (rc || ft_write_rows(c) || ft_write_samples(c) || ft_write_snapshots(c)) return -1;
+  c->st->unmatched_frees += c->unmatched;
+  c->st->events_dropped += (long long)img->dropped;
+  c->st->processes++;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                              */
+
+/* Prepare all statements of c. Returns 0 or -1 with the error. */
+static int ft_prepare(ft_ctx *c) {
+  static const struct {
+    size_t off;
+    const char *sql;
+  } q[] = {
+      {offsetof(ft_ctx, ins_proc),
+       "INSERT INTO processes(proc, pid, ppid, parent_proc, exec_from, exe, cmdline, start_unix_ns, end_ns, "
+       "ended_by, page_size, exit_status, events_dropped, unmatched_frees, stack_depth) "
+       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+      {offsetof(ft_ctx, ins_thread), "INSERT INTO threads(thread, proc, pid, tid) VALUES (?1,?2,?3,?4)"},
+      {offsetof(ft_ctx, ins_row),
+       "INSERT INTO allocation_rows(id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id) "
+       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"},
+      {offsetof(ft_ctx, ins_stack), "INSERT INTO stacks(stack_id, proc, depth) VALUES (?1,?2,?3)"},
+      {offsetof(ft_ctx, ins_frame), "INSERT INTO stack_frames(stack_id, depth, ip) VALUES (?1,?2,?3)"},
+      {offsetof(ft_ctx, ins_sample),
+       "INSERT OR IGNORE INTO process_samples(proc, pid, t_ns, rss_bytes, vm_bytes, live_bytes, "
+       "live_allocations) VALUES (?1,?2,?3,?4,?5,?6,?7)"},
+      {offsetof(ft_ctx, ins_buddy),
+       "INSERT OR IGNORE INTO buddyinfo_samples(proc, t_ns, node, zone, page_order, free_blocks) "
+       "VALUES (?1,?2,?3,?4,?5,?6)"},
+      /* (proc, start) is the key: the first snapshot that shows a mapping wins. */
+      {offsetof(ft_ctx, ins_map),
+       "INSERT OR IGNORE INTO mappings(proc, pid, start, \"end\", file_offset, path) VALUES (?1,?2,?3,?4,?5,?6)"},
+      {offsetof(ft_ctx, q_link),
+       "SELECT proc, ended_by FROM processes WHERE pid = ?1 AND start_unix_ns <= ?2 AND proc <= ?3 "
+       "ORDER BY start_unix_ns DESC, proc DESC LIMIT 1"},
+  };
+  for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+    sqlite3_stmt **slot = (sqlite3_stmt **)((char *)c + q[i].off);
+    if (sqlite3_prepare_v3(c->db, q[i].sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK)
+      return ft_sqlerr(c, "preparing import statements");
+  }
+  return 0;
+}
+
+/* Largest keys already in the trace, so appended images continue them. */
+static int ft_read_next_keys(ft_ctx *c, int64_t *next_proc) {
+  sqlite3_stmt *q = NULL;
+  int rc = sqlite3_prepare_v2(c->db,
+                              "SELECT (SELECT IFNULL(MAX(proc), 0) FROM processes), "
+                              "(SELECT IFNULL(MAX(thread), 0) FROM threads), "
+                              "(SELECT IFNULL(MAX(stack_id), 0) FROM stacks), "
+                              "(SELECT IFNULL(MAX(id), 0) FROM allocation_rows)",
+                              -1, &q, NULL);
+  if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+    sqlite3_finalize(q);
+    return ft_sqlerr(c, "reading trace keys");
+  }
+  *next_proc = sqlite3_column_int64(q, 0) + 1;
+  c->next_thread = sqlite3_column_int64(q, 1) + 1;
+  c->next_stack = sqlite3_column_int64(q, 2) + 1;
+  c->next_row = sqlite3_column_int64(q, 3) + 1;
+  sqlite3_finalize(q);
+  return 0;
+}
+
+/* Write the import's meta rows: `command` (first import wins),
+** `imported_unix_ns` (last import wins), `anomalies` (summed). */
+static int ft_write_meta(ft_ctx *c, const ft_image *first) {
+  char buf[64];
+  char *cmd = first ? ft_join_cmdline(first->cmdline, first->cmdline_len) : NULL;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  sqlite3_stmt *q = NULL;
+  int rc = -1;
+  if (cmd) {
+    if (sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('command', ?1)", -1, &q,
+                           NULL) != SQLITE_OK)
+      goto fail;
+    sqlite3_bind_text(q, 1, cmd, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE) goto fail;
+    sqlite3_finalize(q);
+    q = NULL;
+  }
+  if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('imported_unix_ns', ?1)", -1,
+                         &q, NULL) != SQLITE_OK)
+    goto fail;
+  snprintf(buf, sizeof buf, "%lld", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+  sqlite3_bind_text(q, 1, buf, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(q) != SQLITE_DONE) goto fail;
+  sqlite3_finalize(q);
+  q = NULL;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT INTO meta(key, value) VALUES ('anomalies', ?1) ON CONFLICT(key) DO UPDATE "
+                         "SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+                         -1, &q, NULL) != SQLITE_OK)
+    goto fail;
+  snprintf(buf, sizeof buf, "%lld", c->anomalies);
+  sqlite3_bind_text(q, 1, buf, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(q) != SQLITE_DONE) goto fail;
+  rc = 0;
+fail:
+  if (rc) ft_sqlerr(c, "writing meta");
+  sqlite3_finalize(q);
+  free(cmd);
+  return rc;
+}
+
+/* Free everything c and the images own (statements, buffers, mappings). */
+static void ft_cleanup(ft_ctx *c, ft_image *im, size_t n) {
+  sqlite3_stmt *all[] = {c->ins_proc,  c->ins_thread, c->ins_row, c->ins_stack, c->ins_frame,
+                         c->ins_sample, c->ins_buddy, c->ins_map, c->q_link};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+  free(c->rows);
+  free(c->freelog);
+  free(c->live.s);
+  free(c->iv);
+  free(c->stk);
+  free(c->stkmap.s);
+  free(c->ips);
+  free(c->heap);
+  free(c->hpos);
+  for (size_t i = 0; im && i < n; i++) {
+    for (size_t j = 0; j < im[i].nst; j++) free(im[i].st[j].c);
+    free(im[i].st);
+    free(im[i].pc);
+    ft_spill_close(&im[i].sp);
+  }
+  free(im);
+}
+
+int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n, ft_import_stats *st, char *err,
+                     size_t errlen) {
+  ft_import_stats dummy;
+  if (!st) st = &dummy;
+  memset(st, 0, sizeof *st);
+  ft_ctx c = {.db = db, .err = err, .errlen = errlen, .st = st};
+  ft_image *im = calloc(n ? n : 1, sizeof *im);
+  size_t nim = 0;
+  int in_tx = 0, rc = -1;
+  /* Nest inside a caller's transaction if there is one. */
+  int own_tx = sqlite3_get_autocommit(db);
+  if (!im) {
+    ft_oom(&c);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ft_image *img = &im[nim];
+    img->path = paths[i];
+    img->argi = i;
+    int r = ft_spill_open(&img->sp, paths[i], err, errlen);
+    if (r < 0) goto out;
+    if (r == 1) { /* killed before its header: counts as truncated, nothing to import */
+      st->truncated_files++;
+      continue;
+    }
+    nim++;
+    if (img->sp.truncated) st->truncated_files++;
+    if (ft_scan_image(&c, img) != 0) goto out;
+  }
+  qsort(im, nim, sizeof *im, ft_cmp_image);
+  /* BEGIN IMMEDIATE: the keys we read below must stay ours until COMMIT,
+  ** even when other processes append to the same trace. */
+  if (sqlite3_exec(db, own_tx ? "BEGIN IMMEDIATE" : "SAVEPOINT ft_import", NULL, NULL, NULL) != SQLITE_OK) {
+    ft_sqlerr(&c, "starting import transaction");
+    goto out;
+  }
+  in_tx = 1;
+  int64_t next_proc;
+  if (ft_read_next_keys(&c, &next_proc) != 0 || ft_prepare(&c) != 0) goto out;
+  for (size_t i = 0; i < nim; i++) im[i].proc = next_proc + (int64_t)i;
+  ft_link_images(&c, im, nim, next_proc - 1);
+  for (size_t i = 0; i < nim; i++) {
+    c.img = &im[i];
+    if (ft_import_image(&c) != 0) goto out;
+  }
+  if (ft_write_meta(&c, nim ? &im[0] : NULL) != 0) goto out;
+  if (sqlite3_exec(db, own_tx ? "COMMIT" : "RELEASE ft_import", NULL, NULL, NULL) != SQLITE_OK) {
+    ft_sqlerr(&c, "committing import");
+    goto out;
+  }
+  in_tx = 0;
+  rc = 0;
+out:
+  if (in_tx)
+    sqlite3_exec(db, own_tx ? "ROLLBACK" : "ROLLBACK TO ft_import; RELEASE ft_import", NULL, NULL, NULL);
+  ft_cleanup(&c, im, nim);
+  if (rc) {
+    ft_import_stats keep = {.truncated_files = st->truncated_files};
+    *st = keep; /* nothing was imported */
+  }
+  return rc;
+}
+
+int ft_import_set_exit_status(sqlite3 *db, int pid, int status) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(db,
+                         "UPDATE processes SET exit_status = ?2 "
+                         "WHERE proc = (SELECT MAX(proc) FROM processes WHERE pid = ?1)",
+                         -1, &q, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_int(q, 1, pid);
+  sqlite3_bind_int(q, 2, status);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  /* -1 as well when no traced image has this pid (nothing to record). */
+  return rc == SQLITE_DONE && sqlite3_changes(db) > 0 ? 0 : -1;
+}

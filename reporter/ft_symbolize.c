@@ -1,1 +1,642 @@
-/* placeholder */
+/*
+** ft_symbolize.c — offline symbolization of a trace with libdw (elfutils).
+**
+** Input: the `mappings` rows of every traced process (its /proc/self/maps as
+** recorded) and the return addresses in `stack_frames`. Output: one
+** `symbols` row per (proc, ip) looked up, and `mappings.build_id`.
+**
+** How addresses are resolved. Every process maps its ELF files at its own
+** addresses (ASLR), but the DWARF of a file is the same in every process. So
+** instead of one Dwfl per process with every module reported at its load
+** base, each IP is first translated, through the mapping that contains it and
+** the file's PT_LOAD program headers, into the file's link-time address:
+**
+**   file offset  o = (ip - 1) - mapping.start + mapping.file_offset
+**   link address a = p_vaddr + (o - p_offset)   for the PT_LOAD holding o
+**
+** which is exactly the inverse of what the kernel and ld.so did when mapping
+** the segment (load bias = mapping.start - mapping.file_offset - (p_vaddr -
+** p_offset), the same for every segment of one load). Lookups are then sorted
+** by file and each file is opened once, in a Dwfl of its own where it is
+** reported at its link-time addresses (base 0; ET_EXEC is always at 0), so
+** each file's DWARF is read once however many processes mapped it, and no
+** two modules of different processes can overlap. This also copes with
+** mappings split by mprotect (RELRO), partial maps, and a file mapped twice.
+**
+** Robustness: paths that are not regular ELF files (deleted, [vdso],
+** anonymous, data files, devices) are never handed to libdw; their IPs get a
+** row with only the module (or nothing) known. Stripped files give NULL
+** function/line. An address that does not land in an executable segment of
+** the file on disk (the file was replaced since) is left unresolved, and so
+** is every address of a file whose build-id differs from one recorded in
+** mappings.build_id.
+*/
+#include "ft_symbolize.h"
+
+#include <assert.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- demangling through a dlopen'd libstdc++ ------------------------------ */
+
+typedef char *(*ft_cxa_demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+
+static pthread_once_t ft_demangle_once = PTHREAD_ONCE_INIT;
+static ft_cxa_demangle_fn ft_cxa_demangle;
+
+static void ft_demangle_load(void) {
+  /* Never dlclose'd: the handle lives as long as the process. */
+  void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+  if (h == NULL) return;
+  /* POSIX blesses converting dlsym's void * to a function pointer. */
+  *(void **)&ft_cxa_demangle = dlsym(h, "__cxa_demangle");
+}
+
+char *ft_demangle(const char *name) {
+  if (name == NULL || strncmp(name, "_Z", 2) != 0) return NULL;
+  pthread_once(&ft_demangle_once, ft_demangle_load);
+  if (ft_cxa_demangle == NULL) return NULL;
+  int status = -1;
+  char *out = ft_cxa_demangle(name, NULL, NULL, &status);
+  if (status != 0) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* ---- in-memory model of what is to be resolved --------------------------- */
+
+/* One distinct mappings.path (an ELF file, a data file, "[vdso]", ...). */
+typedef struct ft_sym_file {
+  char *path;
+  int needs_build_id; /* some mappings row of this path has build_id NULL */
+} ft_sym_file;
+
+/* One named mappings row. */
+typedef struct ft_sym_map {
+  int64_t proc;
+  uint64_t start, end, offset;
+  size_t file;             /* index into files */
+  char *recorded_build_id; /* mappings.build_id before this run, or NULL */
+} ft_sym_map;
+
+/* One distinct (proc, ip) to look up. */
+typedef struct ft_sym_lookup {
+  int64_t proc, pid;
+  uint64_t ip;
+  ptrdiff_t map;           /* index into maps, -1 when no named mapping holds it */
+  ptrdiff_t file;          /* maps[map].file, -1 likewise (the sort key) */
+  int resolvable;          /* addr below is valid (set per file) */
+  GElf_Addr addr;          /* the address in the file's Dwfl */
+} ft_sym_lookup;
+
+typedef struct ft_sym_ctx {
+  sqlite3 *db;
+  ft_symbolize_stats *st;
+  char *err;
+  size_t errlen;
+  ft_sym_file *files;
+  size_t nfiles;
+  ft_sym_map *maps;
+  size_t nmaps;
+  ft_sym_lookup *lk;
+  size_t nlk;
+  sqlite3_stmt *ins_sym;
+  sqlite3_stmt *upd_build_id;
+} ft_sym_ctx;
+
+/* What one address resolved to; strings owned by the Dwfl except function. */
+typedef struct ft_sym_result {
+  char *function; /* malloc'd (demangled or copied) */
+  const char *src;
+  int line;
+} ft_sym_result;
+
+static void ft_sym_seterr(ft_sym_ctx *c, const char *fmt, ...) {
+  if (c->err == NULL || c->errlen == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, c->errlen, fmt, ap);
+  va_end(ap);
+}
+
+static int ft_sym_dberr(ft_sym_ctx *c, const char *what) {
+  ft_sym_seterr(c, "symbolize: %s: %s", what, sqlite3_errmsg(c->db));
+  return -1;
+}
+
+/* Grow *arr (of *cap elements of size el) to hold at least n+1. Returns 0/-1. */
+static int ft_sym_reserve(void **arr, size_t *cap, size_t n, size_t el) {
+  if (n < *cap) return 0;
+  size_t ncap = *cap ? *cap * 2 : 64;
+  if (ncap > SIZE_MAX / el) return -1;
+  void *p = realloc(*arr, ncap * el);
+  if (p == NULL) return -1;
+  *arr = p;
+  *cap = ncap;
+  return 0;
+}
+
+static int ft_sym_exec(ft_sym_ctx *c, const char *sql) {
+  char *msg = NULL;
+  if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    ft_sym_seterr(c, "symbolize: %s: %s", sql, msg ? msg : sqlite3_errmsg(c->db));
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static int ft_map_cmp(const void *a, const void *b) {
+  const ft_sym_map *x = a, *y = b;
+  if (x->proc != y->proc) return x->proc < y->proc ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return 0;
+}
+
+/* Load every named mappings row, interning paths into files, then sort the
+** rows by (proc, start) for address lookups. */
+static int ft_sym_load_maps(ft_sym_ctx *c) {
+  static const char sql[] =
+    "SELECT proc, start, \"end\", file_offset, path, build_id FROM mappings"
+    " WHERE path IS NOT NULL AND path <> '' ORDER BY path";
+  sqlite3_stmt *s = NULL;
+  size_t mcap = 0, fcap = 0;
+  int rc;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) return ft_sym_dberr(c, "reading mappings");
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *path = (const char *)sqlite3_column_text(s, 4);
+    const char *bid = (const char *)sqlite3_column_text(s, 5);
+    if (path == NULL) continue;
+    /* Rows come ordered by path, so a new path is a new file. */
+    if (c->nfiles == 0 || strcmp(c->files[c->nfiles - 1].path, path) != 0) {
+      if (ft_sym_reserve((void **)&c->files, &fcap, c->nfiles, sizeof *c->files) != 0) goto oom;
+      ft_sym_file *f = &c->files[c->nfiles];
+      memset(f, 0, sizeof *f);
+      if ((f->path = strdup(path)) == NULL) goto oom;
+      c->nfiles++;
+    }
+    if (ft_sym_reserve((void **)&c->maps, &mcap, c->nmaps, sizeof *c->maps) != 0) goto oom;
+    ft_sym_map *m = &c->maps[c->nmaps];
+    m->proc = sqlite3_column_int64(s, 0);
+    /* Addresses are stored as the int64 bit pattern of the uint64. */
+    m->start = (uint64_t)sqlite3_column_int64(s, 1);
+    m->end = (uint64_t)sqlite3_column_int64(s, 2);
+    m->offset = (uint64_t)sqlite3_column_int64(s, 3);
+    m->file = c->nfiles - 1;
+    m->recorded_build_id = NULL;
+    if (bid != NULL && (m->recorded_build_id = strdup(bid)) == NULL) goto oom;
+    if (bid == NULL) c->files[m->file].needs_build_id = 1;
+    c->nmaps++;
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return ft_sym_dberr(c, "reading mappings");
+  if (c->nmaps > 1) qsort(c->maps, c->nmaps, sizeof *c->maps, ft_map_cmp);
+  return 0;
+oom:
+  sqlite3_finalize(s);
+  ft_sym_seterr(c, "symbolize: out of memory reading mappings");
+  return -1;
+}
+
+/* Index of the named mapping of proc that contains address x, or -1. */
+static ptrdiff_t ft_sym_find_map(const ft_sym_ctx *c, int64_t proc, uint64_t x) {
+  /* Last mapping with (proc, start) <= (proc, x). */
+  size_t lo = 0, hi = c->nmaps;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const ft_sym_map *m = &c->maps[mid];
+    if (m->proc < proc || (m->proc == proc && m->start <= x)) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return -1;
+  const ft_sym_map *m = &c->maps[lo - 1];
+  return (m->proc == proc && x >= m->start && x < m->end) ? (ptrdiff_t)(lo - 1) : -1;
+}
+
+/* Load the distinct (proc, ip) pairs of stack_frames that have no symbols row
+** yet, with the pid of their process and the mapping that holds ip - 1.
+** Stacks of a proc missing from `processes` are skipped (no pid to write). */
+static int ft_sym_load_lookups(ft_sym_ctx *c) {
+  static const char sql[] =
+    "SELECT s.proc, p.pid, f.ip FROM stacks s"
+    " JOIN processes p ON p.proc = s.proc"
+    " JOIN stack_frames f ON f.stack_id = s.stack_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM symbols y WHERE y.proc = s.proc AND y.ip = f.ip)"
+    " GROUP BY s.proc, f.ip";
+  sqlite3_stmt *s = NULL;
+  size_t cap = 0;
+  int rc;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) return ft_sym_dberr(c, "reading stacks");
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (ft_sym_reserve((void **)&c->lk, &cap, c->nlk, sizeof *c->lk) != 0) {
+      sqlite3_finalize(s);
+      ft_sym_seterr(c, "symbolize: out of memory reading stacks");
+      return -1;
+    }
+    ft_sym_lookup *l = &c->lk[c->nlk++];
+    l->proc = sqlite3_column_int64(s, 0);
+    l->pid = sqlite3_column_int64(s, 1);
+    l->ip = (uint64_t)sqlite3_column_int64(s, 2);
+    /* A return address points after the call; the call itself is at ip - 1,
+    ** which matters when the call is the last instruction of a function or
+    ** of a line. */
+    l->map = l->ip > 0 ? ft_sym_find_map(c, l->proc, l->ip - 1) : -1;
+    l->file = l->map < 0 ? -1 : (ptrdiff_t)c->maps[l->map].file;
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return ft_sym_dberr(c, "reading stacks");
+  return 0;
+}
+
+/* Order lookups by file (none first), then mapping, then ip: one pass per
+** file, and repeated addresses of one mapping end up adjacent. */
+static int ft_lookup_cmp(const void *a, const void *b) {
+  const ft_sym_lookup *x = a, *y = b;
+  if (x->file != y->file) return x->file < y->file ? -1 : 1;
+  if (x->map != y->map) return x->map < y->map ? -1 : 1;
+  if (x->ip != y->ip) return x->ip < y->ip ? -1 : 1;
+  return 0;
+}
+
+/* ---- one ELF file ---------------------------------------------------------- */
+
+/* ":.debug:/usr/lib/debug": next to the file, in .debug/ beside it, and under
+** /usr/lib/debug (including /usr/lib/debug/.build-id/xx/yyyy.debug, where
+** Debian's *-dbg and dbgsym packages install). */
+static char ft_debuginfo_path_str[] = ":.debug:/usr/lib/debug";
+static char *ft_debuginfo_path = ft_debuginfo_path_str;
+
+static const Dwfl_Callbacks ft_dwfl_callbacks = {
+  .find_elf = dwfl_build_id_find_elf,
+  .find_debuginfo = dwfl_standard_find_debuginfo,
+  .section_address = dwfl_offline_section_address,
+  .debuginfo_path = &ft_debuginfo_path,
+};
+
+/* Open path as a Dwfl holding just that module at its link-time addresses.
+** Returns 0 with *dwflp and *modp set, or -1 when it is not a readable regular
+** ELF file (never an error: such IPs simply stay unresolved). */
+static int ft_sym_open_module(const char *path, Dwfl **dwflp, Dwfl_Module **modp) {
+  *dwflp = NULL;
+  *modp = NULL;
+  /* "[vdso]", "anon_inode:..." etc. are not files. */
+  if (path[0] != '/') return -1;
+  /* O_NONBLOCK: a FIFO at that path must not hang us; S_ISREG below. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  struct stat sb;
+  unsigned char magic[SELFMAG];
+  /* Check the magic ourselves: libdwfl would transparently decompress a
+  ** gzip/xz data file someone mmap'ed, however large. */
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+      pread(fd, magic, SELFMAG, 0) != SELFMAG || memcmp(magic, ELFMAG, SELFMAG) != 0) {
+    close(fd);
+    return -1;
+  }
+  Dwfl *dwfl = dwfl_begin(&ft_dwfl_callbacks);
+  if (dwfl == NULL) {
+    close(fd);
+    return -1;
+  }
+  dwfl_report_begin(dwfl);
+  /* On success the Dwfl owns fd; on failure it is still ours. */
+  Dwfl_Module *mod = dwfl_report_elf(dwfl, path, path, fd, 0, true);
+  if (mod == NULL) {
+    close(fd);
+    dwfl_end(dwfl);
+    return -1;
+  }
+  if (dwfl_report_end(dwfl, NULL, NULL) != 0) {
+    dwfl_end(dwfl);
+    return -1;
+  }
+  *dwflp = dwfl;
+  *modp = mod;
+  return 0;
+}
+
+/* Hex GNU build-id of mod into out (2*20+1 for SHA-1; longer ids are fine
+** up to outlen). Returns 0, or -1 when the file has none. */
+static int ft_sym_build_id(Dwfl_Module *mod, char *out, size_t outlen) {
+  const unsigned char *bits = NULL;
+  GElf_Addr vaddr;
+  int n = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (n <= 0 || bits == NULL || (size_t)n * 2 + 1 > outlen) return -1;
+  for (int i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", bits[i]);
+  return 0;
+}
+
+/* Translate runtime address x inside mapping m into the link-time address of
+** elf (see the file comment). Returns 0, or -1 when x is not inside the file
+** bytes of an executable PT_LOAD (a return address always is). */
+static int ft_sym_to_link(Elf *elf, const ft_sym_map *m, uint64_t x, uint64_t *out) {
+  assert(x >= m->start && x < m->end);
+  uint64_t off = x - m->start + m->offset;
+  size_t phnum;
+  if (elf_getphdrnum(elf, &phnum) != 0) return -1;
+  for (size_t i = 0; i < phnum; i++) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(elf, (int)i, &ph) == NULL || ph.p_type != PT_LOAD) continue;
+    if (off < ph.p_offset || off - ph.p_offset >= ph.p_filesz) continue;
+    if (!(ph.p_flags & PF_X)) return -1;
+    *out = ph.p_vaddr + (off - ph.p_offset);
+    return 0;
+  }
+  return -1;
+}
+
+/* Address ranges of a module's compile units, for line lookups libdw cannot
+** do by itself: up to elfutils 0.189 dwfl_module_getsrc finds the CU of an
+** address only through .debug_aranges, which clang does not emit by default
+** (and a mixed gcc/clang binary has only partly). Built on the first miss. */
+typedef struct ft_cu_range {
+  Dwarf_Addr lo, hi; /* [lo, hi) in DWARF addresses */
+  size_t cu;         /* index into ft_cu_index.cus */
+} ft_cu_range;
+
+typedef struct ft_cu_index {
+  int built;
+  Dwarf_Addr bias;   /* Dwfl address - DWARF address */
+  Dwarf_Die *cus;
+  size_t ncus, cus_cap;
+  ft_cu_range *r;
+  size_t nr, r_cap;
+} ft_cu_index;
+
+static int ft_cu_range_cmp(const void *a, const void *b) {
+  const ft_cu_range *x = a, *y = b;
+  if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+  return 0;
+}
+
+/* Collect every CU's ranges of mod (nothing when it has no DWARF). On OOM
+** the index is just partial: lookups degrade, never fail. */
+static void ft_cu_index_build(Dwfl_Module *mod, ft_cu_index *ix) {
+  assert(!ix->built);
+  ix->built = 1;
+  Dwarf_Die *cu = NULL;
+  Dwarf_Addr bias = 0;
+  while ((cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL) {
+    if (ft_sym_reserve((void **)&ix->cus, &ix->cus_cap, ix->ncus, sizeof *ix->cus) != 0) break;
+    ix->bias = bias;
+    ix->cus[ix->ncus] = *cu; /* a Dwarf_Die is a value; valid while the Dwfl is */
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+      if (hi <= lo) continue;
+      if (ft_sym_reserve((void **)&ix->r, &ix->r_cap, ix->nr, sizeof *ix->r) != 0) break;
+      ix->r[ix->nr++] = (ft_cu_range){lo, hi, ix->ncus};
+    }
+    ix->ncus++;
+  }
+  if (ix->nr > 1) qsort(ix->r, ix->nr, sizeof *ix->r, ft_cu_range_cmp);
+}
+
+/* Line-table row for Dwfl address a through the CU index, or NULL. */
+static Dwarf_Line *ft_cu_index_line(Dwfl_Module *mod, ft_cu_index *ix, GElf_Addr a) {
+  if (!ix->built) ft_cu_index_build(mod, ix);
+  Dwarf_Addr da = a - ix->bias; /* modular: a bias may be "negative" */
+  size_t lo = 0, hi = ix->nr;
+  while (lo < hi) { /* first range with lo > da */
+    size_t mid = lo + (hi - lo) / 2;
+    if (ix->r[mid].lo <= da) lo = mid + 1;
+    else hi = mid;
+  }
+  /* CU ranges do not normally overlap; look a little further back in case. */
+  for (size_t i = lo, seen = 0; i > 0 && seen < 16; i--, seen++) {
+    const ft_cu_range *r = &ix->r[i - 1];
+    if (da < r->hi) {
+      Dwarf_Line *ln = dwarf_getsrc_die(&ix->cus[r->cu], da);
+      if (ln != NULL) return ln;
+    }
+  }
+  return NULL;
+}
+
+static void ft_cu_index_free(ft_cu_index *ix) {
+  free(ix->cus);
+  free(ix->r);
+  memset(ix, 0, sizeof *ix);
+}
+
+/* Resolve Dwfl address a of mod: symbol name (demangled) and source line. */
+static void ft_sym_resolve(Dwfl_Module *mod, ft_cu_index *ix, GElf_Addr a, ft_sym_result *r) {
+  memset(r, 0, sizeof *r);
+  GElf_Off off;
+  GElf_Sym sym;
+  const char *name = dwfl_module_addrinfo(mod, a, &off, &sym, NULL, NULL, NULL);
+  if (name != NULL && name[0] != '\0') {
+    /* glibc's .symtab names versioned definitions "fopen@@GLIBC_2.2.5"; the
+    ** version is not part of the function's name (nor of a mangled one). */
+    size_t n = strcspn(name, "@");
+    char *plain = n > 0 ? strndup(name, n) : NULL;
+    if (plain != NULL) {
+      r->function = ft_demangle(plain);
+      if (r->function == NULL) r->function = plain; /* not C++: keep as is */
+      else free(plain);
+    }
+  }
+  Dwfl_Line *ln = dwfl_module_getsrc(mod, a);
+  int line = 0;
+  const char *src = NULL;
+  if (ln != NULL) {
+    src = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+  } else {
+    Dwarf_Line *dl = ft_cu_index_line(mod, ix, a);
+    if (dl != NULL && dwarf_lineno(dl, &line) == 0) src = dwarf_linesrc(dl, NULL, NULL);
+  }
+  if (src != NULL && src[0] != '\0' && line > 0) {
+    r->src = src;
+    r->line = line;
+  }
+}
+
+static int ft_sym_insert(ft_sym_ctx *c, const ft_sym_lookup *l, const ft_sym_result *r, const char *module) {
+  sqlite3_stmt *s = c->ins_sym;
+  sqlite3_bind_int64(s, 1, l->proc);
+  sqlite3_bind_int64(s, 2, l->pid);
+  sqlite3_bind_int64(s, 3, (sqlite3_int64)l->ip);
+  if (r->function) sqlite3_bind_text(s, 4, r->function, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, 4);
+  if (r->src) {
+    sqlite3_bind_text(s, 5, r->src, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 6, r->line);
+  } else {
+    sqlite3_bind_null(s, 5);
+    sqlite3_bind_null(s, 6);
+  }
+  if (module) sqlite3_bind_text(s, 7, module, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(s, 7);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return ft_sym_dberr(c, "inserting symbols");
+  if (c->st) {
+    c->st->ips++;
+    if (r->function) c->st->resolved++;
+    if (r->src) c->st->with_line++;
+  }
+  return 0;
+}
+
+/* Record the build-id of file f on its mappings rows that have none yet. */
+static int ft_sym_store_build_id(ft_sym_ctx *c, const ft_sym_file *f, const char *hex) {
+  sqlite3_stmt *s = c->upd_build_id;
+  sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, f->path, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : ft_sym_dberr(c, "updating mappings.build_id");
+}
+
+/* Order one file's lookups: unresolvable first, then by Dwfl address, so an
+** address shared by many processes (forks, one library) is resolved once. */
+static int ft_lookup_addr_cmp(const void *a, const void *b) {
+  const ft_sym_lookup *x = a, *y = b;
+  if (x->resolvable != y->resolvable) return x->resolvable < y->resolvable ? -1 : 1;
+  if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+  return 0;
+}
+
+/* Resolve lookups [a, b), all in mappings of file fi, opening the file once;
+** also stores the file's build-id. With a == b only the build-id is done. */
+static int ft_sym_do_file(ft_sym_ctx *c, size_t fi, size_t a, size_t b) {
+  const ft_sym_file *f = &c->files[fi];
+  Dwfl *dwfl = NULL;
+  Dwfl_Module *mod = NULL;
+  Elf *elf = NULL;
+  GElf_Addr bias = 0;
+  char bid[256] = "";
+  int rc = 0;
+
+  if (ft_sym_open_module(f->path, &dwfl, &mod) == 0) {
+    elf = dwfl_module_getelf(mod, &bias);
+    if (ft_sym_build_id(mod, bid, sizeof bid) == 0 && f->needs_build_id)
+      rc = ft_sym_store_build_id(c, f, bid);
+  }
+
+  for (size_t i = a; i < b; i++) {
+    ft_sym_lookup *l = &c->lk[i];
+    const ft_sym_map *m = &c->maps[l->map];
+    assert(l->file == (ptrdiff_t)fi && m->file == fi);
+    uint64_t link;
+    l->resolvable = 0;
+    l->addr = 0;
+    if (elf == NULL) continue;
+    /* A build-id recorded at trace time that differs from the file's means
+    ** the file on disk is not the one that was mapped. */
+    if (m->recorded_build_id != NULL && strcasecmp(m->recorded_build_id, bid) != 0) continue;
+    if (ft_sym_to_link(elf, m, l->ip - 1, &link) != 0) continue;
+    l->addr = link + bias;
+    l->resolvable = dwfl_addrmodule(dwfl, l->addr) == mod;
+  }
+  if (b - a > 1) qsort(c->lk + a, b - a, sizeof *c->lk, ft_lookup_addr_cmp);
+
+  ft_cu_index cuix = {0};
+  ft_sym_result cur = {0}; /* result for cur_addr, reused while it repeats */
+  GElf_Addr cur_addr = 0;
+  int have_cur = 0;
+  for (size_t i = a; i < b && rc == 0; i++) {
+    const ft_sym_lookup *l = &c->lk[i];
+    static const ft_sym_result none;
+    if (!l->resolvable) {
+      rc = ft_sym_insert(c, l, &none, f->path);
+      continue;
+    }
+    if (!have_cur || l->addr != cur_addr) {
+      free(cur.function);
+      ft_sym_resolve(mod, &cuix, l->addr, &cur);
+      cur_addr = l->addr;
+      have_cur = 1;
+    }
+    rc = ft_sym_insert(c, l, &cur, f->path);
+  }
+  free(cur.function);
+  ft_cu_index_free(&cuix);
+  if (dwfl) dwfl_end(dwfl);
+  return rc;
+}
+
+/* ---- driver --------------------------------------------------------------- */
+
+static int ft_sym_run(ft_sym_ctx *c) {
+  if (ft_sym_load_maps(c) != 0 || ft_sym_load_lookups(c) != 0) return -1;
+
+  if (sqlite3_prepare_v2(c->db,
+        "INSERT OR IGNORE INTO symbols(proc, pid, ip, function, file, line, module)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &c->ins_sym, NULL) != SQLITE_OK)
+    return ft_sym_dberr(c, "preparing symbols insert");
+  if (sqlite3_prepare_v2(c->db,
+        "UPDATE mappings SET build_id = ? WHERE path = ? AND build_id IS NULL",
+        -1, &c->upd_build_id, NULL) != SQLITE_OK)
+    return ft_sym_dberr(c, "preparing mappings update");
+
+  if (c->nlk > 1) qsort(c->lk, c->nlk, sizeof *c->lk, ft_lookup_cmp);
+
+  size_t i = 0;
+  /* IPs outside any named mapping (anonymous/JIT code, unrecorded maps). */
+  for (; i < c->nlk && c->lk[i].file < 0; i++) {
+    ft_sym_result none = {0};
+    if (ft_sym_insert(c, &c->lk[i], &none, NULL) != 0) return -1;
+  }
+  /* Then file by file, including files with no IPs (for their build-id). */
+  for (size_t fi = 0; fi < c->nfiles; fi++) {
+    size_t a = i;
+    while (i < c->nlk && c->lk[i].file == (ptrdiff_t)fi) i++;
+    if (a == i && !c->files[fi].needs_build_id) continue;
+    if (ft_sym_do_file(c, fi, a, i) != 0) return -1;
+  }
+  assert(i == c->nlk);
+  return 0;
+}
+
+int ft_symbolize_trace(sqlite3 *db, ft_symbolize_stats *st, char *err, size_t errlen) {
+  assert(db != NULL);
+  ft_sym_ctx c;
+  memset(&c, 0, sizeof c);
+  c.db = db;
+  c.st = st;
+  c.err = err;
+  c.errlen = errlen;
+  if (st) memset(st, 0, sizeof *st);
+  if (err && errlen) err[0] = '\0';
+
+  /* A savepoint is a transaction of its own when none is open, and nests
+  ** inside the caller's when one is. */
+  if (ft_sym_exec(&c, "SAVEPOINT ft_symbolize") != 0) return -1;
+  int rc = ft_sym_run(&c);
+  sqlite3_finalize(c.ins_sym);
+  sqlite3_finalize(c.upd_build_id);
+  if (rc == 0) {
+    rc = ft_sym_exec(&c, "RELEASE ft_symbolize");
+  }
+  if (rc != 0) {
+    /* Keep the first error message; the rollback's own is secondary. */
+    sqlite3_exec(db, "ROLLBACK TO ft_symbolize; RELEASE ft_symbolize", NULL, NULL, NULL);
+    if (st) memset(st, 0, sizeof *st);
+  }
+
+  for (size_t i = 0; i < c.nfiles; i++) free(c.files[i].path);
+  for (size_t i = 0; i < c.nmaps; i++) free(c.maps[i].recorded_build_id);
+  free(c.files);
+  free(c.maps);
+  free(c.lk);
+  return rc;
+}

@@ -20,4 +20,10 @@ typedef struct ft_symbolize_stats {
 ** its own transaction. Returns 0, or -1 with a one-line message in err. */
 int ft_symbolize_trace(sqlite3 *db, ft_symbolize_stats *st, char *err, size_t errlen);
 
+/* Demangle a C++ (Itanium ABI, "_Z...") symbol with libstdc++'s
+** __cxa_demangle, loaded with dlopen so the CLI does not link libstdc++.
+** Returns a malloc'd string the caller frees, or NULL when name is not
+** mangled, cannot be demangled, or libstdc++ is not installed. */
+char *ft_demangle(const char *name);
+
 #endif

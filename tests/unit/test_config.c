@@ -1,0 +1,144 @@
+/* test_config.c — FRAGTRACE_* parsing: defaults, valid values, one warning
+** and the default for each bad value, output template expansion. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ft_config.h"
+
+static const char *env_names[16], *env_values[16];
+static int env_n, warnings;
+static char last_warned[64];
+
+static const char *fake_getenv(const char *name) {
+  for (int i = 0; i < env_n; i++)
+    if (!strcmp(env_names[i], name)) return env_values[i];
+  return NULL;
+}
+
+static void fake_warn(const char *name, const char *value, const char *why) {
+  (void)value;
+  (void)why;
+  warnings++;
+  snprintf(last_warned, sizeof last_warned, "%s", name);
+}
+
+static void setenv_fake(const char *n, const char *v) {
+  env_names[env_n] = n;
+  env_values[env_n++] = v;
+}
+
+static int reset(void **state) {
+  (void)state;
+  env_n = warnings = 0;
+  last_warned[0] = 0;
+  return 0;
+}
+
+static void defaults(void **state) {
+  (void)state;
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_string_equal(c.output, "fragtrace.%p.db");
+  assert_int_equal(c.depth, 64);
+  assert_int_equal(c.flush_ms, 100);
+  assert_int_equal(c.sample_ms, 100);
+  assert_int_equal(c.track_mmap, 1);
+  assert_int_equal(c.buffer_kb, 1024);
+  assert_int_equal(c.lossy, 0);
+  assert_string_equal(c.spill_dir, "");
+  assert_int_equal(warnings, 0);
+}
+
+static void valid_values(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_DEPTH", "12");
+  setenv_fake("FRAGTRACE_FLUSH_MS", "1000");
+  setenv_fake("FRAGTRACE_SAMPLE_MS", "0");
+  setenv_fake("FRAGTRACE_MMAP", "0");
+  setenv_fake("FRAGTRACE_BUFFER_KB", "64");
+  setenv_fake("FRAGTRACE_LOSSY", "1");
+  setenv_fake("FRAGTRACE_OUTPUT", "/tmp/x.%t.%p.db");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(c.depth, 12);
+  assert_int_equal(c.flush_ms, 1000);
+  assert_int_equal(c.sample_ms, 0);
+  assert_int_equal(c.track_mmap, 0);
+  assert_int_equal(c.buffer_kb, 64);
+  assert_int_equal(c.lossy, 1);
+  assert_string_equal(c.output, "/tmp/x.%t.%p.db");
+  assert_int_equal(warnings, 0);
+}
+
+static void bad_values_warn_once_each_and_keep_defaults(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_DEPTH", "abc");
+  setenv_fake("FRAGTRACE_FLUSH_MS", "0");
+  setenv_fake("FRAGTRACE_SAMPLE_MS", "-5");
+  setenv_fake("FRAGTRACE_MMAP", "2");
+  setenv_fake("FRAGTRACE_BUFFER_KB", "99999999999999999999");
+  setenv_fake("FRAGTRACE_LOSSY", "");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(warnings, 6);
+  assert_int_equal(c.depth, 64);
+  assert_int_equal(c.flush_ms, 100);
+  assert_int_equal(c.sample_ms, 100);
+  assert_int_equal(c.track_mmap, 1);
+  assert_int_equal(c.buffer_kb, 1024);
+  assert_int_equal(c.lossy, 0);
+}
+
+static void bad_output_template(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_OUTPUT", "trace.%q.db");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(warnings, 1);
+  assert_string_equal(last_warned, "FRAGTRACE_OUTPUT");
+  assert_string_equal(c.output, "fragtrace.%p.db");
+}
+
+static void parse_long_edges(void **state) {
+  (void)state;
+  long v = 0;
+  assert_int_equal(ft_parse_long("0", 0, 10, &v), 0);
+  assert_int_equal(v, 0);
+  assert_int_equal(ft_parse_long("10", 0, 10, &v), 0);
+  assert_int_equal(v, 10);
+  assert_int_equal(ft_parse_long("11", 0, 10, &v), -1);
+  assert_int_equal(ft_parse_long("1x", 0, 10, &v), -1);
+  assert_int_equal(ft_parse_long(" 1", 0, 10, &v), -1);
+  assert_int_equal(ft_parse_long("-", -5, 10, &v), -1);
+  assert_int_equal(ft_parse_long("-5", -5, 10, &v), 0);
+  assert_int_equal(v, -5);
+  assert_int_equal(ft_parse_long(NULL, 0, 10, &v), -1);
+}
+
+static void expand_output(void **state) {
+  (void)state;
+  char out[64];
+  assert_int_equal(ft_expand_output("a.%p.%t.%%.db", 42, 1700000000, out, sizeof out), 0);
+  assert_string_equal(out, "a.42.1700000000.%.db");
+  assert_int_equal(ft_expand_output("%p", 7, 0, out, 2), 0);
+  assert_string_equal(out, "7");
+  assert_int_equal(ft_expand_output("%p", 77, 0, out, 2), -1);
+  assert_int_equal(ft_expand_output("x%", 1, 0, out, sizeof out), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(defaults, reset),
+      cmocka_unit_test_setup(valid_values, reset),
+      cmocka_unit_test_setup(bad_values_warn_once_each_and_keep_defaults, reset),
+      cmocka_unit_test_setup(bad_output_template, reset),
+      cmocka_unit_test_setup(parse_long_edges, reset),
+      cmocka_unit_test_setup(expand_output, reset),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,709 @@
+/*
+** test_import.c — the importer on hand-made spill files: each test builds
+** spills byte by byte (header, chunks, events), imports them into a fresh
+** trace and checks exact rows through SQL. Times are small integers so the
+** expected rows can be read off the event lists.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "ft_db.h"
+#include "ft_format.h"
+#include "ft_import.h"
+#include "ft_spill.h"
+
+#define PG 4096u
+
+/* ---- spill builder ------------------------------------------------------ */
+
+typedef struct sb {
+  unsigned char *b;
+  size_t n, cap;
+} sb;
+
+/* Append len bytes to the builder. */
+static void sb_put(sb *s, const void *p, size_t len) {
+  if (s->n + len > s->cap) {
+    s->cap = (s->n + len) * 2 + 256;
+    s->b = realloc(s->b, s->cap);
+    assert_non_null(s->b);
+  }
+  memcpy(s->b + s->n, p, len);
+  s->n += len;
+}
+
+/* Start a spill: the file header of image (pid, start_mono). */
+static void sb_header(sb *s, int pid, int ppid, uint64_t mono, uint64_t unix_ns, uint32_t flags,
+                      uint64_t parent_mono) {
+  ft_file_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, FT_SPILL_MAGIC, 8);
+  h.version = FT_SPILL_VERSION;
+  h.header_size = sizeof h;
+  h.pid = pid;
+  h.ppid = ppid;
+  h.start_mono_ns = mono;
+  h.start_unix_ns = unix_ns;
+  h.page_size = PG;
+  h.flags = flags;
+  h.parent_start_mono_ns = parent_mono;
+  h.stack_depth = 64;
+  s->n = 0;
+  sb_put(s, &h, sizeof h);
+}
+
+/* Append one chunk, padded to 8 bytes. */
+static void sb_chunk(sb *s, uint32_t type, int32_t tid, const void *p, size_t len) {
+  ft_chunk c = {.type = type, .len = (uint32_t)len, .tid = tid};
+  static const unsigned char zero[8];
+  sb_put(s, &c, sizeof c);
+  sb_put(s, p, len);
+  sb_put(s, zero, (8 - len % 8) % 8);
+}
+
+/* Append an EVENTS chunk of thread tid. */
+static void sb_events(sb *s, int32_t tid, const ft_event *ev, size_t n) {
+  sb_chunk(s, FT_CHUNK_EVENTS, tid, ev, n * sizeof *ev);
+}
+#define SB_EVENTS(s, tid, ...)                                                                                 \
+  do {                                                                                                         \
+    const ft_event ev_[] = {__VA_ARGS__};                                                                      \
+    sb_events((s), (tid), ev_, sizeof ev_ / sizeof ev_[0]);                                                    \
+  } while (0)
+
+/* Append a chunk whose payload is just a uint64 (t_ns or a counter). */
+static void sb_u64(sb *s, uint32_t type, int32_t tid, uint64_t v) { sb_chunk(s, type, tid, &v, 8); }
+
+/* Append a chunk of uint64 t_ns followed by text (MAPS, BUDDYINFO). */
+static void sb_text(sb *s, uint32_t type, uint64_t t, const char *text) {
+  size_t len = strlen(text);
+  unsigned char *p = malloc(8 + len);
+  memcpy(p, &t, 8);
+  memcpy(p + 8, text, len);
+  sb_chunk(s, type, 0, p, 8 + len);
+  free(p);
+}
+
+static void sb_exit(sb *s, uint64_t t, int status) {
+  ft_exit x = {.t_ns = t, .status = status};
+  sb_chunk(s, FT_CHUNK_EXIT, 0, &x, sizeof x);
+}
+
+static void sb_sample(sb *s, uint64_t t, uint64_t rss, uint64_t vm) {
+  ft_sample x = {.t_ns = t, .rss_bytes = rss, .vm_bytes = vm};
+  sb_chunk(s, FT_CHUNK_SAMPLE, 0, &x, sizeof x);
+}
+
+#define EV(t, type, a, n, s) ((ft_event){FT_EV_MAKE((t), (type)), (a), (n), (s)})
+#define MALLOC(t, a, n) EV(t, FT_EV_MALLOC, a, n, 0)
+#define FREE(t, a) EV(t, FT_EV_FREE, a, 0, 0)
+#define MMAP(t, a, n) EV(t, FT_EV_MMAP, a, n, 0)
+#define MUNMAP(t, a, n) EV(t, FT_EV_MUNMAP, a, n, 0)
+
+/* ---- fixture: a temp dir with a fresh trace ------------------------------ */
+
+typedef struct fx {
+  char dir[64];
+  char db_path[128];
+  sqlite3 *db;
+  char paths[16][160];
+  int npaths;
+  ft_import_stats st;
+  char err[512];
+} fx;
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s, (void)f, (void)w;
+  return remove(p);
+}
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  strcpy(f->dir, "/tmp/ft_imp_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->db_path, sizeof f->db_path, "%s/trace.db", f->dir);
+  char err[256];
+  if (ft_db_create(f->db_path, &f->db, err, sizeof err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  sqlite3_close(f->db);
+  nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+  free(f);
+  return 0;
+}
+
+/* Write the builder's bytes (the first `keep` of them, all when keep is 0)
+** to a new spill file of the fixture; returns its path. */
+static const char *fx_write(fx *f, sb *s, size_t keep) {
+  assert_true(f->npaths < 16);
+  char *p = f->paths[f->npaths++];
+  snprintf(p, 160, "%s/spill.%d", f->dir, f->npaths);
+  FILE *fp = fopen(p, "wb");
+  assert_non_null(fp);
+  size_t len = keep ? keep : s->n;
+  assert_int_equal(fwrite(s->b, 1, len, fp), len);
+  fclose(fp);
+  return p;
+}
+
+/* Import every spill written so far, expecting success. */
+static void fx_import(fx *f) {
+  const char *p[16];
+  for (int i = 0; i < f->npaths; i++) p[i] = f->paths[i];
+  int rc = ft_import_spills(f->db, p, (size_t)f->npaths, &f->st, f->err, sizeof f->err);
+  if (rc != 0) fprintf(stderr, "import: %s\n", f->err);
+  assert_int_equal(rc, 0);
+}
+
+/* First column of the first row of sql as an integer; -1 for NULL/no row. */
+static long long q_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  long long v = -1;
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* First column of the first row of sql as text, in a static buffer ("NULL"). */
+static const char *q_str(sqlite3 *db, const char *sql) {
+  static char buf[8192];
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  strcpy(buf, "NULL");
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+    snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  return buf;
+}
+
+/* The allocations of process `proc` (0: all) as one line per row:
+** "id kind tid 0xaddr size t_alloc t_free free_tid stack" ('-' for NULL),
+** rows separated by " | ". */
+static const char *rows_of(sqlite3 *db, int proc) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT group_concat(line, ' | ') FROM (SELECT id || ' ' || kind || ' ' || tid || ' ' || "
+           "printf('0x%%x', address) || ' ' || size || ' ' || t_alloc_ns || ' ' || IFNULL(t_free_ns, '-') || "
+           "' ' || IFNULL(free_tid, '-') || ' ' || IFNULL(stack_id, '-') AS line "
+           "FROM allocations WHERE %d = 0 OR proc = %d ORDER BY id)",
+           proc, proc);
+  return q_str(db, sql);
+}
+
+static long long anomalies(sqlite3 *db) {
+  return q_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'anomalies'");
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* malloc/free/leak, one thread, plus process-level facts. */
+static void test_simple(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_chunk(&s, FT_CHUNK_CMDLINE, 0, "prog\0a b\0c\0", 11);
+  sb_chunk(&s, FT_CHUNK_EXE, 0, "/usr/bin/prog", 13);
+  sb_u64(&s, FT_CHUNK_THREAD, 100, 3);
+  SB_EVENTS(&s, 100, MALLOC(10, 0x1000, 16), MALLOC(20, 0x2000, 32), FREE(30, 0x1000), FREE(35, 0x9999));
+  sb_u64(&s, FT_CHUNK_DROPPED, 0, 5);
+  sb_u64(&s, FT_CHUNK_DROPPED, 0, 7);
+  sb_exit(&s, 40, 3);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0),
+                      "1 malloc 100 0x1000 16 10 30 100 - | 2 malloc 100 0x2000 32 20 - - -");
+  assert_int_equal(f->st.processes, 1);
+  assert_int_equal(f->st.threads, 1);
+  assert_int_equal(f->st.allocations, 2);
+  assert_int_equal(f->st.frees, 1);
+  assert_int_equal(f->st.unmatched_frees, 1);
+  assert_int_equal(f->st.events_dropped, 7);
+  assert_int_equal(f->st.truncated_files, 0);
+  assert_string_equal(q_str(f->db, "SELECT proc||' '||pid||' '||ppid||' '||IFNULL(parent_proc,'-')||' '||"
+                                   "IFNULL(exec_from,'-')||' '||exe||' '||cmdline||' '||start_unix_ns||' '||"
+                                   "end_ns||' '||ended_by||' '||page_size||' '||exit_status||' '||"
+                                   "events_dropped||' '||unmatched_frees||' '||stack_depth FROM processes"),
+                      "1 100 1 - - /usr/bin/prog prog a b c 5000 40 exit 4096 3 7 1 64");
+  assert_string_equal(q_str(f->db, "SELECT thread||' '||proc||' '||pid||' '||tid FROM threads"), "1 1 100 100");
+  /* free_thread is NULL when the allocating thread freed */
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM allocation_rows WHERE free_thread IS NOT NULL"), 0);
+  assert_int_equal(q_int(f->db, "SELECT kind_thread FROM allocation_rows WHERE id = 1"), 0 | (1 << 3));
+  assert_string_equal(q_str(f->db, "SELECT value FROM meta WHERE key = 'command'"), "prog a b c");
+  assert_int_equal(anomalies(f->db), 0);
+  assert_true(q_int(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'imported_unix_ns'") > 0);
+  free(s.b);
+}
+
+/* calloc and memalign keep their kinds. */
+static void test_kinds(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 100, EV(10, FT_EV_CALLOC, 0x1000, 64, 0), EV(20, FT_EV_MEMALIGN, 0x4000, 4096, 0),
+            FREE(30, 0x4000), FREE(31, 0x1000));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0),
+                      "1 calloc 100 0x1000 64 10 31 100 - | 2 memalign 100 0x4000 4096 20 30 100 -");
+  free(s.b);
+}
+
+/* realloc chain: FREE(old) + REALLOC(new) pairs, one row per block, the
+** previous one ended at the realloc instant; in-place growth too. */
+static void test_realloc_chain(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 100, MALLOC(1, 0xa000, 10), FREE(2, 0xa000), EV(3, FT_EV_REALLOC, 0xb000, 20, 0),
+            FREE(4, 0xb000), EV(5, FT_EV_REALLOC, 0xc000, 30, 0), FREE(6, 0xc000),
+            EV(7, FT_EV_REALLOC, 0xc000, 40, 0));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 100 0xa000 10 1 2 100 - | "
+                                         "2 realloc 100 0xb000 20 3 4 100 - | "
+                                         "3 realloc 100 0xc000 30 5 6 100 - | "
+                                         "4 realloc 100 0xc000 40 7 - - -");
+  assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
+/* A block freed by another thread records that thread. */
+static void test_cross_thread_free(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 101, MALLOC(10, 0x1000, 8), MALLOC(11, 0x2000, 8), FREE(12, 0x2000));
+  SB_EVENTS(&s, 102, FREE(20, 0x1000));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 101 0x1000 8 10 20 102 - | 2 malloc 101 0x2000 8 11 12 101 -");
+  /* thread keys: 101 -> 1, 102 -> 2; only the cross-thread free stores its thread */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(IFNULL(free_thread,'-'), ',') FROM "
+                                   "(SELECT free_thread FROM allocation_rows ORDER BY id)"),
+                      "2,-");
+  assert_int_equal(f->st.threads, 2);
+  free(s.b);
+}
+
+/* Address reuse across threads when the chunk of the later events was
+** written first, and thread streams split over several chunks. */
+static void test_reuse_out_of_order(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 200, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 202, FREE(20, 0x1000));                 /* B: frees A's block */
+  SB_EVENTS(&s, 201, MALLOC(10, 0x1000, 16));           /* A: allocated it earlier */
+  SB_EVENTS(&s, 202, MALLOC(25, 0x3000, 8));            /* B */
+  SB_EVENTS(&s, 201, MALLOC(30, 0x1000, 24), FREE(40, 0x1000)); /* A: reuses it */
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 201 0x1000 16 10 20 202 - | "
+                                         "2 malloc 202 0x3000 8 25 - - - | "
+                                         "3 malloc 201 0x1000 24 30 40 201 -");
+  /* thread keys follow first appearance in time, not in the file */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(thread||'='||tid, ',') FROM threads"), "1=201,2=202");
+  assert_int_equal(f->st.unmatched_frees, 0);
+  assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
+/* Same-timestamp tie between free(X) on one thread and malloc(X) on
+** another, in every order the merge can meet them (see ft_import.c). */
+static void test_reuse_tie(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  /* pid 300: the allocating thread A (301) sorts first, so the merge meets
+  ** A's malloc(X)@50 while X is live and B's free(X)@50 is B's head. */
+  sb_header(&s, 300, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 302, MALLOC(20, 0x9000, 8), FREE(50, 0x1000));
+  SB_EVENTS(&s, 301, MALLOC(10, 0x1000, 16), MALLOC(50, 0x1000, 32));
+  fx_write(f, &s, 0);
+  /* pid 400: the freeing thread B (402) sorts first: the merge meets the
+  ** free first, no rule needed; A's chunk is written first. */
+  sb_header(&s, 400, 1, 2000, 6000, 0, 0);
+  SB_EVENTS(&s, 401, MALLOC(10, 0x1000, 16), MALLOC(50, 0x1000, 32));
+  SB_EVENTS(&s, 402, MALLOC(5, 0x9000, 8), FREE(50, 0x1000));
+  fx_write(f, &s, 0);
+  /* pid 500: the other direction: B (502, sorts first) frees at 50 the
+  ** block A allocates at 50 (allocated, handed over, freed in one tick). */
+  sb_header(&s, 500, 1, 3000, 7000, 0, 0);
+  SB_EVENTS(&s, 502, MALLOC(1, 0x9000, 8), FREE(50, 0x1000));
+  SB_EVENTS(&s, 501, MALLOC(5, 0x5000, 8), MALLOC(50, 0x1000, 32));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 1), "1 malloc 301 0x1000 16 10 50 302 - | "
+                                         "2 malloc 302 0x9000 8 20 - - - | "
+                                         "3 malloc 301 0x1000 32 50 - - -");
+  assert_string_equal(rows_of(f->db, 2), "4 malloc 402 0x9000 8 5 - - - | "
+                                         "5 malloc 401 0x1000 16 10 50 402 - | "
+                                         "6 malloc 401 0x1000 32 50 - - -");
+  assert_string_equal(rows_of(f->db, 3), "7 malloc 502 0x9000 8 1 - - - | "
+                                         "8 malloc 501 0x5000 8 5 - - - | "
+                                         "9 malloc 501 0x1000 32 50 50 502 -");
+  assert_int_equal(f->st.unmatched_frees, 0);
+  assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
+/* Without a tie, an allocation over a live block ends the old row (an
+** anomaly), and a free of an unknown address is counted per process. */
+static void test_anomaly(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 101, MALLOC(10, 0x1000, 16), MALLOC(20, 0x1000, 32), FREE(30, 0x2000));
+  SB_EVENTS(&s, 102, FREE(20, 0x4000));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 101 0x1000 16 10 20 101 - | 2 malloc 101 0x1000 32 20 - - -");
+  assert_int_equal(anomalies(f->db), 1);
+  assert_int_equal(q_int(f->db, "SELECT unmatched_frees FROM processes"), 2);
+  free(s.b);
+}
+
+/* munmap of the middle of a mapping leaves two remnant rows; a munmap
+** spanning two mappings ends both; lengths round up to pages; munmap never
+** touches heap rows. */
+static void test_munmap_partial(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  const uint64_t ip[4] = {0x401000, 0x402000, 0x403000, 0};
+  SB_EVENTS(&s, 100, EV(0, FT_EV_STACK, 0, 3, 0xabc), ((ft_event){ip[0], ip[1], ip[2], ip[3]}),
+            EV(10, FT_EV_MMAP, 0x10000, 5 * PG, 0xabc), MUNMAP(20, 0x12000, PG),
+            MMAP(30, 0x100000, 2 * PG), MMAP(31, 0x104000, 2 * PG - 100), MUNMAP(40, 0x101000, 3 * PG + 1),
+            MUNMAP(50, 0x100000, PG), MALLOC(60, 0x200000, 64), MUNMAP(70, 0x200000, PG));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 mmap 100 0x10000 20480 10 20 100 1 | "
+                                         "2 mmap 100 0x10000 8192 20 - - 1 | "
+                                         "3 mmap 100 0x13000 8192 20 - - 1 | "
+                                         "4 mmap 100 0x100000 8192 30 40 100 - | "
+                                         "5 mmap 100 0x104000 8192 31 40 100 - | "
+                                         "6 mmap 100 0x100000 4096 40 50 100 - | "
+                                         "7 mmap 100 0x105000 4096 40 - - - | "
+                                         "8 malloc 100 0x200000 64 60 - - -");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(depth||':'||printf('0x%x', ip), ',') FROM "
+                                   "(SELECT * FROM stack_frames ORDER BY depth)"),
+                      "0:0x401000,1:0x402000,2:0x403000");
+  free(s.b);
+}
+
+/* A remnant is owned by the thread that mapped it, even when another
+** thread punched the hole. */
+static void test_munmap_other_thread(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 101, MMAP(10, 0x10000, 3 * PG));
+  SB_EVENTS(&s, 102, MUNMAP(20, 0x10000, PG));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 mmap 101 0x10000 12288 10 20 102 - | "
+                                         "2 mmap 101 0x11000 8192 20 - - -");
+  free(s.b);
+}
+
+/* MAP_FIXED over a live mapping replaces the overlap. */
+static void test_map_fixed(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 100, MMAP(10, 0x400000, 4 * PG), MMAP(20, 0x401000, PG), MUNMAP(30, 0x400000, 4 * PG));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 mmap 100 0x400000 16384 10 20 100 - | "
+                                         "2 mmap 100 0x400000 4096 20 30 100 - | "
+                                         "3 mmap 100 0x402000 8192 20 30 100 - | "
+                                         "4 mmap 100 0x401000 4096 20 30 100 -");
+  assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
+/* Same stack hash from two threads is one stack; another image's copy of
+** the hash is its own stack (addresses only mean something per image). */
+static void test_stack_dedup(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  const ft_event stack5[] = {EV(0, FT_EV_STACK, 0, 5, 0x51), {1, 2, 3, 4}, {5, 0, 0, 0}};
+  const ft_event stack2[] = {EV(0, FT_EV_STACK, 0, 2, 0x52), {7, 8, 0, 0}};
+  ft_event a[8];
+  memcpy(a, stack5, sizeof stack5);
+  a[3] = EV(10, FT_EV_MALLOC, 0x1000, 8, 0x51);
+  memcpy(&a[4], stack2, sizeof stack2);
+  a[6] = EV(12, FT_EV_MALLOC, 0x2000, 8, 0x52);
+  sb_events(&s, 101, a, 7);
+  ft_event b[4];
+  memcpy(b, stack5, sizeof stack5);
+  b[3] = EV(11, FT_EV_MALLOC, 0x3000, 8, 0x51);
+  sb_events(&s, 102, b, 4);
+  fx_write(f, &s, 0);
+  sb_header(&s, 101, 1, 2000, 6000, 0, 0);
+  sb_events(&s, 103, b, 4);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_int_equal(f->st.stacks, 3);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 101 0x1000 8 10 - - 1 | "
+                                         "2 malloc 102 0x3000 8 11 - - 1 | "
+                                         "3 malloc 101 0x2000 8 12 - - 2 | "
+                                         "4 malloc 103 0x3000 8 11 - - 3");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(stack_id||':'||proc||':'||depth, ',') FROM stacks"),
+                      "1:1:5,2:1:2,3:2:5");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(ip, ',') FROM "
+                                   "(SELECT ip FROM stack_frames WHERE stack_id = 1 ORDER BY depth)"),
+                      "1,2,3,4,5");
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM stack_frames"), 12);
+  free(s.b);
+}
+
+/* Fork children link to the exact parent image, exec'd images to the image
+** they replaced; files come in any order. */
+static void test_fork_exec(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  /* D: pid 302, plain child of pid 300 started after the exec: parent = P2 */
+  sb_header(&s, 302, 300, 1700, 10700, 0, 0);
+  sb_exit(&s, 5, 0);
+  fx_write(f, &s, 0);
+  /* P2: pid 300 after execve, started at 1600 */
+  sb_header(&s, 300, 1, 1600, 10600, 0, 0);
+  SB_EVENTS(&s, 300, MALLOC(10, 0x1000, 8));
+  fx_write(f, &s, 0);
+  /* C: pid 301 forked by P1 (start 1000) at 1200 */
+  sb_header(&s, 301, 300, 1200, 10200, FT_FLAG_FORKED, 1000);
+  SB_EVENTS(&s, 301, FREE(5, 0x1000));
+  sb_exit(&s, 9, 3);
+  fx_write(f, &s, 0);
+  /* P1: pid 300, execs at t=500 (absolute 1500) */
+  sb_header(&s, 300, 1, 1000, 10000, 0, 0);
+  SB_EVENTS(&s, 300, MALLOC(10, 0x1000, 8));
+  sb_u64(&s, FT_CHUNK_EXEC, 0, 500);
+  sb_sample(&s, 400, 1, 1);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(proc||':'||pid||':'||IFNULL(parent_proc,'-')||':'||"
+                                   "IFNULL(exec_from,'-')||':'||ended_by||':'||IFNULL(exit_status,'-')||':'||"
+                                   "end_ns||':'||unmatched_frees, ' ') FROM processes"),
+                      "1:300:-:-:exec:-:500:0 2:301:1:-:exit:3:9:1 3:300:-:1:unknown:-:10:0 "
+                      "4:302:3:-:exit:0:5:0");
+  assert_int_equal(ft_import_set_exit_status(f->db, 300, 137), 0);
+  assert_int_equal(q_int(f->db, "SELECT exit_status FROM processes WHERE proc = 3"), 137);
+  assert_int_equal(q_int(f->db, "SELECT exit_status FROM processes WHERE proc = 1"), -1);
+  assert_int_equal(ft_import_set_exit_status(f->db, 999, 1), -1);
+  free(s.b);
+}
+
+/* A spill cut in the middle of its last chunk keeps everything before it;
+** an empty spill (killed before its header) is skipped. */
+static void test_truncated(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 100, MALLOC(10, 0x1000, 8), FREE(20, 0x1000));
+  SB_EVENTS(&s, 100, MALLOC(30, 0x2000, 8));
+  size_t whole = s.n;
+  SB_EVENTS(&s, 100, MALLOC(40, 0x3000, 8), MALLOC(50, 0x4000, 8));
+  fx_write(f, &s, whole + (s.n - whole) / 2);
+  sb empty = {0};
+  fx_write(f, &empty, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 100 0x1000 8 10 20 100 - | 2 malloc 100 0x2000 8 30 - - -");
+  assert_int_equal(f->st.truncated_files, 2);
+  assert_int_equal(f->st.processes, 1);
+  assert_string_equal(q_str(f->db, "SELECT ended_by||':'||end_ns FROM processes"), "unknown:30");
+
+  /* the reader itself */
+  ft_spill sp;
+  char err[256];
+  assert_int_equal(ft_spill_open(&sp, f->paths[0], err, sizeof err), 0);
+  assert_int_equal(sp.truncated, 1);
+  assert_int_equal(sp.nchunks, 2);
+  assert_int_equal(sp.end, whole);
+  ft_spill_iter it;
+  ft_spill_chunk ch;
+  int k = 0;
+  ft_spill_iter_init(&it, &sp);
+  while (ft_spill_next(&it, &ch)) {
+    assert_int_equal(ch.type, FT_CHUNK_EVENTS);
+    assert_int_equal(ch.tid, 100);
+    k++;
+  }
+  assert_int_equal(k, 2);
+  ft_spill_close(&sp);
+  assert_int_equal(ft_spill_open(&sp, f->paths[1], err, sizeof err), 1);
+  free(s.b);
+}
+
+/* Not a spill: the import fails with the file named and writes nothing. */
+static void test_bad_spill(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 100, MALLOC(10, 0x1000, 8));
+  fx_write(f, &s, 0);
+  s.b[0] = 'X';
+  const char *bad = fx_write(f, &s, 0);
+  const char *p[2] = {f->paths[0], bad};
+  assert_int_equal(ft_import_spills(f->db, p, 2, &f->st, f->err, sizeof f->err), -1);
+  assert_non_null(strstr(f->err, bad));
+  assert_non_null(strstr(f->err, "magic"));
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM processes"), 0);
+  /* an unknown chunk type ends the readable part like a truncation */
+  s.b[0] = 'F';
+  sb_chunk(&s, 99, 0, "x", 1);
+  SB_EVENTS(&s, 100, MALLOC(20, 0x2000, 8));
+  p[0] = fx_write(f, &s, 0);
+  assert_int_equal(ft_import_spills(f->db, p, 1, &f->st, f->err, sizeof f->err), 0);
+  assert_int_equal(f->st.truncated_files, 1);
+  assert_int_equal(f->st.allocations, 1);
+  free(s.b);
+}
+
+/* process_samples.live_bytes/live_allocations: rows with
+** t_alloc <= t < t_free, mappings included, samples in any order. */
+static void test_live_bytes(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_sample(&s, 30, 111, 222);
+  sb_sample(&s, 5, 1, 2);
+  SB_EVENTS(&s, 100, MALLOC(10, 0x1000, 100), MALLOC(20, 0x2000, 200), MMAP(25, 0x10000, 2 * PG),
+            FREE(30, 0x1000), MALLOC(30, 0x3000, 50));
+  SB_EVENTS(&s, 101, MUNMAP(40, 0x10000, PG), MALLOC(45, 0x4000, 1), FREE(45, 0x4000));
+  uint64_t ts[] = {10, 20, 25, 29, 40, 45, 100};
+  for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) sb_sample(&s, ts[i], 1000 + i, 2000 + i);
+  sb_sample(&s, 100, 9, 9); /* duplicate time: the first one wins */
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes||':'||live_allocations, ' ') "
+                                   "FROM (SELECT * FROM process_samples ORDER BY t_ns)"),
+                      "5:0:0 10:100:1 20:300:2 25:8492:3 29:8492:3 30:8442:3 40:4346:3 45:4346:3 100:4346:3");
+  assert_string_equal(q_str(f->db, "SELECT rss_bytes||':'||vm_bytes||':'||proc||':'||pid FROM process_samples "
+                                   "WHERE t_ns = 30"),
+                      "111:222:1:100");
+  assert_int_equal(q_int(f->db, "SELECT rss_bytes FROM process_samples WHERE t_ns = 100"), 1006);
+  /* cross-check the sweep against the definition, in SQL */
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM process_samples s WHERE live_bytes != "
+                                "(SELECT IFNULL(SUM(size), 0) FROM allocations a WHERE a.proc = s.proc "
+                                "AND a.t_alloc_ns <= s.t_ns AND (a.t_free_ns IS NULL OR s.t_ns < a.t_free_ns))"),
+                   0);
+  free(s.b);
+}
+
+/* buddyinfo snapshots become one row per (node, zone, order); maps
+** snapshots give the union of file-backed mappings, first one wins. */
+static void test_snapshots(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_text(&s, FT_CHUNK_BUDDYINFO, 10,
+          "Node 0, zone      DMA      1      1      0      0      2      1      1      0      1      1      3 \n"
+          "Node 0, zone    DMA32      7      6      5      4      3      2      1      0      0      1    100 \n"
+          "Node 0, zone   Normal   1234    567     89     10      9      8      7      6      5      4     42 \n");
+  sb_text(&s, FT_CHUNK_BUDDYINFO, 20,
+          "Node 0, zone      DMA      0      1      0      0      2      1      1      0      1      1      3 \n");
+  sb_text(&s, FT_CHUNK_MAPS, 15,
+          "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234 /usr/bin/prog\n"
+          "55d0c0a02000-55d0c0a08000 r-xp 00002000 08:01 1234 /usr/bin/prog\n"
+          "55d0c1000000-55d0c1021000 rw-p 00000000 00:00 0 [heap]\n"
+          "7f0000000000-7f0000021000 rw-p 00000000 00:00 0 \n"
+          "7f1000000000-7f1000100000 r-xp 00028000 08:01 99 /lib/x86_64-linux-gnu/libc.so.6\n");
+  sb_text(&s, FT_CHUNK_MAPS, 25,
+          "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234 /usr/bin/other\n"
+          "7f2000000000-7f2000001000 r--p 00000000 08:01 77 /tmp/my lib.so (deleted)\n");
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM buddyinfo_samples"), 44);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM buddyinfo_samples WHERE t_ns = 10"), 33);
+  assert_int_equal(q_int(f->db, "SELECT free_blocks FROM buddyinfo_samples WHERE t_ns = 10 AND zone = 'Normal' "
+                                "AND page_order = 0"),
+                   1234);
+  assert_int_equal(q_int(f->db, "SELECT free_blocks FROM buddyinfo_samples WHERE t_ns = 10 AND zone = 'DMA32' "
+                                "AND page_order = 10"),
+                   100);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(DISTINCT proc||':'||node) FROM buddyinfo_samples"),
+                      "1:0");
+  assert_string_equal(
+      q_str(f->db, "SELECT group_concat(printf('%x-%x %x %s', start, \"end\", file_offset, path)||"
+                   "IFNULL(build_id, ''), ' | ') FROM (SELECT * FROM mappings WHERE proc = 1 AND pid = 100 "
+                   "ORDER BY start)"),
+      "55d0c0a00000-55d0c0a02000 0 /usr/bin/prog | 55d0c0a02000-55d0c0a08000 2000 /usr/bin/prog | "
+      "7f1000000000-7f1000100000 28000 /lib/x86_64-linux-gnu/libc.so.6 | "
+      "7f2000000000-7f2000001000 0 /tmp/my lib.so (deleted)");
+  free(s.b);
+}
+
+/* Importing in two steps (and through ft_db_open_append) continues every
+** key where the trace left off. */
+static void test_append(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  const ft_event st[] = {EV(0, FT_EV_STACK, 0, 1, 0x77), {42, 0, 0, 0}};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_chunk(&s, FT_CHUNK_CMDLINE, 0, "first\0", 6);
+  sb_events(&s, 100, st, 2);
+  SB_EVENTS(&s, 100, EV(10, FT_EV_MALLOC, 0x1000, 8, 0x77));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  sqlite3_close(f->db);
+  char err[256];
+  assert_int_equal(ft_db_open_append(f->db_path, &f->db, err, sizeof err), 0);
+  f->npaths = 0;
+  sb_header(&s, 101, 100, 2000, 6000, 0, 0);
+  sb_chunk(&s, FT_CHUNK_CMDLINE, 0, "second\0", 7);
+  sb_events(&s, 101, st, 2);
+  SB_EVENTS(&s, 101, EV(10, FT_EV_MALLOC, 0x1000, 8, 0x77), MALLOC(11, 0x2000, 8), MALLOC(12, 0x2000, 8));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 100 0x1000 8 10 - - 1 | 2 malloc 101 0x1000 8 10 - - 2 | "
+                                         "3 malloc 101 0x2000 8 11 12 101 - | 4 malloc 101 0x2000 8 12 - - -");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(proc||':'||IFNULL(parent_proc,'-'), ' ') FROM processes"),
+                      "1:- 2:1");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(thread||':'||proc, ' ') FROM threads"), "1:1 2:2");
+  assert_string_equal(q_str(f->db, "SELECT value FROM meta WHERE key = 'command'"), "first");
+  assert_int_equal(anomalies(f->db), 1); /* summed over imports */
+  free(s.b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_simple, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_kinds, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_realloc_chain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cross_thread_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_out_of_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reuse_tie, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_anomaly, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_munmap_partial, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_munmap_other_thread, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_map_fixed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_stack_dedup, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fork_exec, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_spill, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_live_bytes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
