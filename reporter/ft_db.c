@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Milliseconds an appender waits for another process's import to finish. */
+/* Milliseconds an appender or reader waits for another process's import. */
 #define FT_BUSY_TIMEOUT_MS 10000
 
 /* Run sql on db; on failure write "<what>: <sqlite message>" to err. */
@@ -273,6 +273,7 @@ int ft_db_open_readonly(const char *path, sqlite3 **out, char *err, size_t errle
   }
   sqlite3 *db;
   if (ft_sqlite_open(path, SQLITE_OPEN_READONLY, &db, err, errlen) != 0) return -1;
+  sqlite3_busy_timeout(db, FT_BUSY_TIMEOUT_MS); /* an import may be committing */
   if (ft_check_trace(db, path, err, errlen) != 0) {
     sqlite3_close(db);
     return -1;

@@ -3,7 +3,9 @@
 **
 ** Pipeline, per import:
 **   1. Open (mmap) every spill, scan its chunks: per-thread event streams
-**      (lists of zero-copy chunk slices), process-level chunks, lifecycle.
+**      (lists of chunk slices: raw EVENTS are used in place, EVENTS_PACKED
+**      are decoded per image just before its merge), process-level chunks,
+**      clock pairs, lifecycle.
 **   2. Order images by start time, assign process keys, link fork parents
 **      and exec predecessors.
 **   3. Per image: k-way merge the thread streams by timestamp, matching
@@ -12,22 +14,35 @@
 **      image's rows, stacks, threads, samples, buddyinfo and mappings with
 **      prepared statements. Everything happens in one transaction.
 **
+** Time: images with FT_FLAG_TSC stamp events in TSC ticks. The merge and the
+** matching work on ticks (the finest order there is); rows are converted to
+** ns afterwards through the image's FT_CHUNK_CLOCK pairs, piecewise linear,
+** which keeps the order. Chunk times are ns already.
+**
 ** Matching rules (the shim's guarantees, ft_format.h): allocation events are
 ** stamped after the real allocator returned, releases (free, the free half
 ** of realloc, munmap) before the real call. So for one address, a release
 ** and a later reuse, or an allocation and a cross-thread release, can carry
 ** the SAME timestamp on two threads, and the merge alone cannot tell which
 ** happened first. The tie rule settles it by what is possible:
-**   - next event is an allocation of an address that is still live, and
-**     another thread's head event has the same timestamp and releases that
-**     address: process the release first (the block was freed, then reused);
-**   - next event is a release of an address that is not live, and another
-**     thread's head event has the same timestamp and allocates it: process
-**     the allocation first (allocated, handed over, freed in the same tick).
-** (For mappings, "that address" means an overlapping range.) Anything still
-** inconsistent is recorded, not guessed: an allocation over a live heap
-** block ends the old row at that instant and counts an anomaly (meta key
-** `anomalies`); a free of an unknown address counts in
+**   When the merge's next event is inconsistent with the state so far (an
+**   allocation of an address that is still live, or a release of an address
+**   that is not), and another thread's head event has the same timestamp
+**   and is consistent, that event goes first (the lowest such thread in
+**   thread-key order).
+** So free(X) on B and malloc(X) on A at the same instant give "freed, then
+** reused" whichever thread the merge meets first; malloc(X) on A and free(X)
+** on B at the same instant give "allocated, handed over, freed". Applied
+** repeatedly it also untangles longer same-instant chains. It is exact
+** whenever a thread has at most one event per timestamp (any ns clock, given
+** what the shim spends per event); the only ambiguity left is which of two
+** same-instant allocations of one address came first, which no ordering of
+** the data can tell. (For mappings, "live" means overlapping a live mapping;
+** there the rule is a preference only: MAP_FIXED over a live mapping and
+** munmap of a range we never saw are legal.)
+** Anything still inconsistent is recorded, not guessed: an allocation over a
+** live heap block ends the old row at that instant and counts an anomaly
+** (meta key `anomalies`); a free of an unknown address counts in
 ** processes.unmatched_frees.
 */
 #include "ft_import.h"
@@ -40,6 +55,7 @@
 #include <time.h>
 
 #include "ft_format.h"
+#include "ft_pack.h"
 #include "ft_procparse.h"
 #include "ft_spill.h"
 
@@ -158,14 +174,16 @@ static void ft_hmap_clear(ft_hmap *m) {
 /* ------------------------------------------------------------------------ */
 /* Images and thread streams                                                 */
 
-typedef struct ft_cref { /* one EVENTS chunk of a stream, in the mapping */
-  const ft_event *ev;
-  size_t n;
+typedef struct ft_cref { /* one events chunk of a stream */
+  const ft_event *ev;    /* raw: in the mapping; packed: decoded, NULL before */
+  size_t n;              /* records at ev */
+  const uint8_t *packed; /* EVENTS_PACKED payload in the mapping, else NULL */
+  size_t plen;
 } ft_cref;
 
 typedef struct ft_stream { /* one thread's events, in its program order */
   int32_t tid;
-  uint64_t first_t;  /* THREAD chunk time or first event time; UINT64_MAX none */
+  uint64_t first_t;  /* ns: THREAD chunk time or first event time; UINT64_MAX none */
   size_t first_seen; /* file index of the first chunk naming this tid */
   ft_cref *c;
   size_t nc, capc;
@@ -194,8 +212,13 @@ typedef struct ft_image {
   int32_t exit_status;
   int ends_by_exec;       /* last lifecycle chunk (EVENTS/EXEC/EXIT) is EXEC */
   uint64_t first_exec_ns; /* absolute CLOCK_MONOTONIC of the first EXEC, UINT64_MAX none */
-  uint64_t end_ns;        /* largest time seen, relative to start */
+  uint64_t end_ns;        /* largest chunk time seen (ns since start) */
+  uint64_t max_ev_t;      /* largest event time applied (event units) */
   uint64_t dropped;
+  int tsc;                /* FT_FLAG_TSC: event times are ticks */
+  ft_clock_pair *clk;     /* (ticks, ns) pairs; after ft_clock_prepare: sorted,
+                          ** strictly increasing ticks, starting with (0, 0) */
+  size_t nclk, capclk;
   int64_t proc, parent, exec_from; /* keys; 0 = NULL */
 } ft_image;
 
@@ -228,6 +251,8 @@ typedef struct ft_ctx {
   /* next keys (one past the largest used) */
   int64_t next_thread, next_stack, next_row;
   long long anomalies;
+  long long clock_estimated; /* TSC images without clock pairs (see ft_clock_prepare) */
+  double host_ns_per_tick;   /* measured once when needed; 0 = not yet */
   /* per-image state */
   ft_image *img;
   ft_row *rows;
@@ -242,6 +267,8 @@ typedef struct ft_ctx {
   ft_hmap stkmap; /* stack hash -> index in stk */
   uint64_t *ips;
   size_t nips, capips;
+  ft_event *dec; /* decoded EVENTS_PACKED records of the image */
+  size_t capdec;
   size_t *heap, *hpos; /* indexed min-heap of stream indexes */
   size_t nheap;
   long long unmatched;
@@ -330,18 +357,31 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
   int rc = -1;
   img->first_exec_ns = UINT64_MAX;
   ft_spill_iter_init(&it, &img->sp);
-  for (; ft_spill_next(&it, &ch); k++) {
+  for (; ft_spill_iter_next(&it, &ch); k++) {
     uint64_t t = 0;
     if (ft_spill_chunk_time(&ch, &t) && t > img->end_ns) img->end_ns = t;
     switch (ch.type) {
-    case FT_CHUNK_EVENTS: {
+    case FT_CHUNK_EVENTS:
+    case FT_CHUNK_EVENTS_PACKED: {
       size_t si = ft_stream_for(img, &tids, ch.tid, k);
       if (si == FT_NONE) goto out;
       ft_stream *s = &img->st[si];
-      ft_cref r;
-      r.ev = ft_spill_events(&ch, &r.n);
-      if (r.n && FT_PUSH(s->c, s->nc, s->capc, r) != 0) goto out;
+      ft_cref r = {0};
+      if (ch.type == FT_CHUNK_EVENTS) {
+        r.ev = ft_spill_events(&ch, &r.n);
+      } else {
+        r.packed = ch.payload;
+        r.plen = ch.len;
+      }
+      if ((r.n || r.packed) && FT_PUSH(s->c, s->nc, s->capc, r) != 0) goto out;
       img->ends_by_exec = 0;
+      break;
+    }
+    case FT_CHUNK_CLOCK: {
+      ft_clock_pair p;
+      memcpy(&p, ch.payload, sizeof p);
+      if (p.ns > img->end_ns) img->end_ns = p.ns;
+      if (FT_PUSH(img->clk, img->nclk, img->capclk, p) != 0) goto out;
       break;
     }
     case FT_CHUNK_THREAD: {
@@ -393,15 +433,7 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
       break;
     }
   }
-  /* A thread's first event time (for ordering thread keys). */
-  for (size_t i = 0; i < img->nst; i++) {
-    ft_stream *s = &img->st[i];
-    s->ci = s->ei = 0;
-    ft_stream_settle(NULL, s);
-    if (s->head && FT_EV_TIME(s->head->t_type) < s->first_t) s->first_t = FT_EV_TIME(s->head->t_type);
-    s->ci = s->ei = 0;
-    s->head = NULL;
-  }
+  img->tsc = (img->sp.hdr.flags & FT_FLAG_TSC) != 0;
   rc = 0;
 out:
   free(tids.s);
@@ -487,6 +519,125 @@ static void ft_link_images(ft_ctx *c, ft_image *im, size_t n, int64_t base_proc)
       if (p && by_exec) im[i].exec_from = p;
     }
   }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Event times and packed chunks                                             */
+
+/* The host's CLOCK_MONOTONIC ns per TSC tick, measured over ~20 ms, or 0
+** when this host does not keep time by an invariant TSC. Only a fallback
+** (see ft_clock_prepare): the spill may come from another machine. */
+static double ft_host_ns_per_tick(void) {
+#if defined(__x86_64__)
+  char cs[16] = {0};
+  FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "re");
+  if (!f) return 0;
+  size_t got = fread(cs, 1, sizeof cs - 1, f);
+  fclose(f);
+  if (got < 3 || strncmp(cs, "tsc", 3) != 0 || (cs[3] != '\n' && cs[3] != '\0')) return 0;
+  struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  uint64_t k0 = __builtin_ia32_rdtsc();
+  while (nanosleep(&nap, &nap) != 0 && errno == EINTR) {
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  uint64_t k1 = __builtin_ia32_rdtsc();
+  double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+  return k1 > k0 ? ns / (double)(k1 - k0) : 0;
+#else
+  return 0;
+#endif
+}
+
+/* Order clock pairs by ticks. */
+static int ft_cmp_clock(const void *a, const void *b) {
+  const ft_clock_pair *x = a, *y = b;
+  return x->ticks < y->ticks ? -1 : x->ticks > y->ticks;
+}
+
+/* Make the image's clock pairs usable for ft_ev_ns: sorted, starting with
+** the implied (0, 0), ticks strictly and ns weakly increasing (a pair that
+** would make time run backwards is measurement noise and dropped). A TSC
+** image with events but no pair (killed before its first drain finished)
+** gets an estimated rate: this host's TSC rate if it has one, else 1 ns per
+** tick; counted in meta `clock_estimated`. Returns 0 or -1 (OOM). */
+static int ft_clock_prepare(ft_ctx *c, int has_events) {
+  ft_image *img = c->img;
+  if (!img->tsc) return 0;
+  qsort(img->clk, img->nclk, sizeof *img->clk, ft_cmp_clock);
+  ft_clock_pair prev = {0, 0};
+  size_t m = 0;
+  for (size_t i = 0; i < img->nclk; i++) {
+    ft_clock_pair p = img->clk[i];
+    if (p.ticks <= prev.ticks || p.ns < prev.ns) continue;
+    img->clk[m++] = prev = p;
+  }
+  img->nclk = m;
+  if (m == 0 && has_events) {
+    if (c->host_ns_per_tick == 0) c->host_ns_per_tick = ft_host_ns_per_tick();
+    double rate = c->host_ns_per_tick > 0 ? c->host_ns_per_tick : 1.0;
+    ft_clock_pair p = {(uint64_t)1 << 32, (uint64_t)((double)((uint64_t)1 << 32) * rate)};
+    if (FT_PUSH(img->clk, img->nclk, img->capclk, p) != 0) return ft_oom(c);
+    c->clock_estimated++;
+  }
+  /* Put the implied (0, 0) in front so every segment is explicit. */
+  ft_clock_pair zero = {0, 0};
+  if (FT_PUSH(img->clk, img->nclk, img->capclk, zero) != 0) return ft_oom(c);
+  memmove(&img->clk[1], &img->clk[0], (img->nclk - 1) * sizeof *img->clk);
+  img->clk[0] = zero;
+  return 0;
+}
+
+/* Nanoseconds since the image's start for event time t: t itself, or TSC
+** ticks mapped through the clock pairs (linear within a segment, the
+** overall rate beyond the last pair). Monotonic in t. */
+static uint64_t ft_ev_ns(const ft_image *img, uint64_t t) {
+  if (!img->tsc) return t;
+  const ft_clock_pair *k = img->clk;
+  size_t n = img->nclk;
+  assert(n >= 1 && k[0].ticks == 0 && k[0].ns == 0);
+  if (n == 1) return 0; /* no events, nothing to convert: keep it defined */
+  const ft_clock_pair *last = &k[n - 1];
+  if (t >= last->ticks)
+    return last->ns + (uint64_t)((unsigned __int128)(t - last->ticks) * last->ns / last->ticks);
+  size_t lo = 0, hi = n - 1; /* k[lo].ticks <= t < k[hi].ticks */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (k[mid].ticks <= t) lo = mid;
+    else hi = mid;
+  }
+  return k[lo].ns +
+         (uint64_t)((unsigned __int128)(t - k[lo].ticks) * (k[hi].ns - k[lo].ns) / (k[hi].ticks - k[lo].ticks));
+}
+
+/* Decode every EVENTS_PACKED chunk of the image into c->dec (one buffer,
+** sized exactly first) and point the chunk slices at the records. The
+** reader already checked that each chunk decodes. Returns 0 or -1. */
+static int ft_decode_image(ft_ctx *c) {
+  ft_image *img = c->img;
+  size_t total = 0;
+  for (size_t i = 0; i < img->nst; i++)
+    for (size_t j = 0; j < img->st[i].nc; j++) {
+      ft_cref *r = &img->st[i].c[j];
+      if (!r->packed) continue;
+      long n = ft_pack_decode(r->packed, r->plen, NULL, 0);
+      assert(n >= 0);
+      r->n = n > 0 ? (size_t)n : 0;
+      total += r->n;
+    }
+  if (ft_reserve((void **)&c->dec, &c->capdec, total, sizeof *c->dec) != 0) return ft_oom(c);
+  size_t off = 0;
+  for (size_t i = 0; i < img->nst; i++)
+    for (size_t j = 0; j < img->st[i].nc; j++) {
+      ft_cref *r = &img->st[i].c[j];
+      if (!r->packed) continue;
+      long n = ft_pack_decode(r->packed, r->plen, c->dec + off, r->n);
+      assert(n == (long)r->n);
+      (void)n;
+      r->ev = c->dec + off;
+      off += r->n;
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -637,7 +788,7 @@ static int ft_apply(ft_ctx *c, ft_stream *s, const ft_event *e) {
   unsigned ty = FT_EV_TYPE(e->t_type);
   uint64_t t = FT_EV_TIME(e->t_type);
   uint32_t th = (uint32_t)s->key;
-  if (t > img->end_ns) img->end_ns = t;
+  if (t > img->max_ev_t) img->max_ev_t = t;
   switch (ty) {
   case FT_EV_MALLOC:
   case FT_EV_CALLOC:
@@ -743,41 +894,34 @@ static int ft_heap_advance(ft_ctx *c, size_t si) {
   return 0;
 }
 
-/* Whether event x, on another thread, touches the same block as e:
-** the same heap address, or overlapping mapping ranges. */
-static int ft_same_block(const ft_image *img, const ft_event *e, const ft_event *x) {
-  unsigned te = FT_EV_TYPE(e->t_type), tx = FT_EV_TYPE(x->t_type);
-  int me = te == FT_EV_MMAP || te == FT_EV_MUNMAP, mx = tx == FT_EV_MMAP || tx == FT_EV_MUNMAP;
-  if (me != mx) return 0; /* heap and mappings are tracked separately */
-  if (!me) return e->a == x->a;
-  uint64_t le = ft_map_len(img, e->a, e->n), lx = ft_map_len(img, x->a, x->n);
-  return le && lx && e->a < x->a + lx && x->a < e->a + le;
-}
-
-/* The tie rule (see the file comment). For the head e of stream si, find
-** another stream whose head has the same timestamp and must go first:
-** a release of e's block when e allocates a block that is live, or an
-** allocation of e's block when e releases a block that is not live.
-** Returns that stream's index (the lowest, for determinism) or FT_NONE. */
-static size_t ft_tie_first(const ft_ctx *c, size_t si, const ft_event *e) {
+/* Whether applying e now is consistent with the current state: an
+** allocation of a block that is not live, or a release of one that is. For
+** mappings this is a preference, not a law (MAP_FIXED replaces live
+** mappings; munmap of a range we never saw is legal). */
+static int ft_consistent(const ft_ctx *c, const ft_event *e) {
   unsigned ty = FT_EV_TYPE(e->t_type);
-  int alloc = ty <= FT_EV_MMAP, heap = ty != FT_EV_MMAP && ty != FT_EV_MUNMAP;
-  int live;
-  if (heap) {
+  int alloc = ty <= FT_EV_MMAP, live;
+  if (ty == FT_EV_MMAP || ty == FT_EV_MUNMAP) {
+    live = ft_iv_overlaps(c, e->a, ft_map_len(c->img, e->a, e->n));
+  } else {
     uint64_t dummy;
     live = ft_hmap_get(&c->live, e->a, &dummy);
-  } else {
-    live = ft_iv_overlaps(c, e->a, ft_map_len(c->img, e->a, e->n));
   }
-  if (alloc != live) return FT_NONE; /* the usual case: nothing to decide */
+  return alloc != live;
+}
+
+/* The tie rule (see the file comment). The merge's next event e (head of
+** stream si) is inconsistent with the current state; events of other
+** threads stamped with the same time may have happened first. Returns the
+** lowest-index stream whose head has e's timestamp and is consistent, or
+** FT_NONE when there is none (e is then applied as it is). */
+static size_t ft_tie_first(const ft_ctx *c, size_t si, const ft_event *e) {
   uint64_t t = FT_EV_TIME(e->t_type);
   size_t best = FT_NONE;
   for (size_t k = 0; k < c->nheap; k++) {
     size_t o = c->heap[k];
     const ft_event *x = c->img->st[o].head;
-    if (o == si || FT_EV_TIME(x->t_type) != t) continue;
-    int x_alloc = FT_EV_TYPE(x->t_type) <= FT_EV_MMAP;
-    if (x_alloc != alloc && ft_same_block(c->img, e, x) && o < best) best = o;
+    if (o != si && o < best && FT_EV_TIME(x->t_type) == t && ft_consistent(c, x)) best = o;
   }
   return best;
 }
@@ -805,8 +949,15 @@ static int ft_merge(ft_ctx *c) {
   while (c->nheap) {
     size_t si = c->heap[0];
     const ft_event *e = img->st[si].head;
-    size_t other = ft_tie_first(c, si, e);
-    if (other != FT_NONE) si = other;
+    /* Another head with e's timestamp is a child of the root if it exists:
+    ** only then is there anything to decide. */
+    uint64_t t = FT_EV_TIME(e->t_type);
+    int tie = (c->nheap > 1 && FT_EV_TIME(img->st[c->heap[1]].head->t_type) == t) ||
+              (c->nheap > 2 && FT_EV_TIME(img->st[c->heap[2]].head->t_type) == t);
+    if (tie && !ft_consistent(c, e)) {
+      size_t other = ft_tie_first(c, si, e);
+      if (other != FT_NONE) si = other;
+    }
     if (ft_apply(c, &img->st[si], img->st[si].head) != 0) return -1;
     if (ft_heap_advance(c, si) != 0) return -1;
   }
@@ -937,23 +1088,28 @@ static int ft_cmp_free_t(const void *a, const void *b, void *ctx) {
 ** created and freed in merge order, so both are normally sorted already). */
 static int ft_write_samples(ft_ctx *c) {
   ft_image *img = c->img;
-  ft_sample *sm = NULL;
+  typedef struct {
+    ft_sample s;
+    int has_shim; /* the chunk is long enough to hold shim_bytes */
+  } smp;
+  smp *sm = NULL;
   size_t nsm = 0, capsm = 0, *ai = NULL;
   int rc = -1;
   for (size_t i = 0; i < img->npc; i++) {
-    if (img->pc[i].type != FT_CHUNK_SAMPLE) continue;
-    ft_sample s;
-    memcpy(&s, img->pc[i].payload, sizeof s);
-    if (FT_PUSH(sm, nsm, capsm, s) != 0) goto oom;
+    const ft_pchunk *p = &img->pc[i];
+    if (p->type != FT_CHUNK_SAMPLE) continue;
+    smp x = {.has_shim = p->len >= sizeof x.s};
+    memcpy(&x.s, p->payload, x.has_shim ? sizeof x.s : p->len);
+    if (FT_PUSH(sm, nsm, capsm, x) != 0) goto oom;
   }
   if (!nsm) return 0;
   /* A stable order for equal times keeps "first sample wins" (OR IGNORE). */
   for (size_t i = 1; i < nsm; i++)
-    if (sm[i].t_ns < sm[i - 1].t_ns) {
+    if (sm[i].s.t_ns < sm[i - 1].s.t_ns) {
       /* insertion sort: samples arrive in order, this is the rare fixup */
-      ft_sample x = sm[i];
+      smp x = sm[i];
       size_t j = i;
-      while (j && sm[j - 1].t_ns > x.t_ns) {
+      while (j && sm[j - 1].s.t_ns > x.s.t_ns) {
         sm[j] = sm[j - 1];
         j--;
       }
@@ -974,7 +1130,7 @@ static int ft_write_samples(ft_ctx *c) {
   size_t ia = 0, jf = 0;
   uint64_t live_b = 0, live_n = 0;
   for (size_t k = 0; k < nsm; k++) {
-    uint64_t t = sm[k].t_ns;
+    uint64_t t = sm[k].s.t_ns;
     for (; ia < c->nrows; ia++) {
       const ft_row *r = &c->rows[ai ? ai[ia] : ia];
       if (r->t_alloc > t) break;
@@ -993,10 +1149,12 @@ static int ft_write_samples(ft_ctx *c) {
     sqlite3_bind_int64(q, 1, img->proc);
     sqlite3_bind_int(q, 2, img->sp.hdr.pid);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)t);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)sm[k].rss_bytes);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)sm[k].vm_bytes);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)sm[k].s.rss_bytes);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)sm[k].s.vm_bytes);
     sqlite3_bind_int64(q, 6, (sqlite3_int64)live_b);
     sqlite3_bind_int64(q, 7, (sqlite3_int64)live_n);
+    if (sm[k].has_shim) sqlite3_bind_int64(q, 8, (sqlite3_int64)sm[k].s.shim_bytes);
+    else sqlite3_bind_null(q, 8);
     if (ft_step(c, q, "inserting sample") != 0) goto out;
   }
   rc = 0;
@@ -1081,11 +1239,38 @@ static int ft_import_image(ft_ctx *c) {
   c->unmatched = 0;
   ft_hmap_clear(&c->live);
   ft_hmap_clear(&c->stkmap);
+  if (ft_decode_image(c) != 0) return -1;
+  /* Each thread's first event, for the order of thread keys. */
+  int has_events = 0;
+  for (size_t i = 0; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    s->ci = s->ei = 0;
+    ft_stream_settle(NULL, s);
+    has_events |= s->head != NULL;
+  }
+  if (ft_clock_prepare(c, has_events) != 0) return -1;
+  for (size_t i = 0; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    if (s->head) {
+      uint64_t t = ft_ev_ns(img, FT_EV_TIME(s->head->t_type));
+      if (t < s->first_t) s->first_t = t;
+    }
+    s->head = NULL;
+  }
   /* Thread keys in order of first appearance. */
   qsort(img->st, img->nst, sizeof *img->st, ft_cmp_stream);
   for (size_t i = 0; i < img->nst; i++) img->st[i].key = c->next_thread++;
   assert(c->next_thread < ((int64_t)1 << 32));
   if (ft_merge(c) != 0) return -1;
+  /* Rows leave the merge in event units: make them ns (order is kept). */
+  if (img->tsc) {
+    for (size_t i = 0; i < c->nrows; i++) {
+      ft_row *r = &c->rows[i];
+      r->t_alloc = ft_ev_ns(img, r->t_alloc);
+      if (r->t_free != FT_LIVE) r->t_free = ft_ev_ns(img, r->t_free);
+    }
+  }
+  if (has_events && ft_ev_ns(img, img->max_ev_t) > img->end_ns) img->end_ns = ft_ev_ns(img, img->max_ev_t);
   char *cmd = ft_join_cmdline(img->cmdline, img->cmdline_len);
   int rc = ft_write_process(c, cmd);
   free(cmd);
@@ -1117,7 +1302,7 @@ static int ft_prepare(ft_ctx *c) {
       {offsetof(ft_ctx, ins_frame), "INSERT INTO stack_frames(stack_id, depth, ip) VALUES (?1,?2,?3)"},
       {offsetof(ft_ctx, ins_sample),
        "INSERT OR IGNORE INTO process_samples(proc, pid, t_ns, rss_bytes, vm_bytes, live_bytes, "
-       "live_allocations) VALUES (?1,?2,?3,?4,?5,?6,?7)"},
+       "live_allocations, shim_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"},
       {offsetof(ft_ctx, ins_buddy),
        "INSERT OR IGNORE INTO buddyinfo_samples(proc, t_ns, node, zone, page_order, free_blocks) "
        "VALUES (?1,?2,?3,?4,?5,?6)"},
@@ -1157,8 +1342,27 @@ static int ft_read_next_keys(ft_ctx *c, int64_t *next_proc) {
   return 0;
 }
 
+/* Add v to the integer meta value key (creating it). Returns 0 or -1. */
+static int ft_meta_add(ft_ctx *c, const char *key, long long v) {
+  sqlite3_stmt *q = NULL;
+  char buf[32];
+  int rc = -1;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE "
+                         "SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+                         -1, &q, NULL) == SQLITE_OK) {
+    snprintf(buf, sizeof buf, "%lld", v);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, buf, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+  }
+  sqlite3_finalize(q);
+  return rc;
+}
+
 /* Write the import's meta rows: `command` (first import wins),
-** `imported_unix_ns` (last import wins), `anomalies` (summed). */
+** `imported_unix_ns` (last import wins), `anomalies` (summed), and
+** `clock_estimated` (summed, only once it happens). */
 static int ft_write_meta(ft_ctx *c, const ft_image *first) {
   char buf[64];
   char *cmd = first ? ft_join_cmdline(first->cmdline, first->cmdline_len) : NULL;
@@ -1183,14 +1387,8 @@ static int ft_write_meta(ft_ctx *c, const ft_image *first) {
   if (sqlite3_step(q) != SQLITE_DONE) goto fail;
   sqlite3_finalize(q);
   q = NULL;
-  if (sqlite3_prepare_v2(c->db,
-                         "INSERT INTO meta(key, value) VALUES ('anomalies', ?1) ON CONFLICT(key) DO UPDATE "
-                         "SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
-                         -1, &q, NULL) != SQLITE_OK)
-    goto fail;
-  snprintf(buf, sizeof buf, "%lld", c->anomalies);
-  sqlite3_bind_text(q, 1, buf, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(q) != SQLITE_DONE) goto fail;
+  if (ft_meta_add(c, "anomalies", c->anomalies) != 0) goto fail;
+  if (c->clock_estimated && ft_meta_add(c, "clock_estimated", c->clock_estimated) != 0) goto fail;
   rc = 0;
 fail:
   if (rc) ft_sqlerr(c, "writing meta");
@@ -1213,11 +1411,13 @@ static void ft_cleanup(ft_ctx *c, ft_image *im, size_t n) {
   free(c->ips);
   free(c->heap);
   free(c->hpos);
+  free(c->dec);
   for (size_t i = 0; im && i < n; i++) {
     for (size_t j = 0; j < im[i].nst; j++) free(im[i].st[j].c);
     free(im[i].st);
     free(im[i].pc);
-    ft_spill_close(&im[i].sp);
+    free(im[i].clk);
+    ft_spill_reader_close(&im[i].sp);
   }
   free(im);
 }
@@ -1241,7 +1441,7 @@ int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n, ft_import_
     ft_image *img = &im[nim];
     img->path = paths[i];
     img->argi = i;
-    int r = ft_spill_open(&img->sp, paths[i], err, errlen);
+    int r = ft_spill_reader_open(&img->sp, paths[i], err, errlen);
     if (r < 0) goto out;
     if (r == 1) { /* killed before its header: counts as truncated, nothing to import */
       st->truncated_files++;

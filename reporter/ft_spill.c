@@ -1,7 +1,8 @@
 /*
 ** ft_spill.c — the spill file reader (see ft_spill.h). Knows the container
 ** layout of preload/ft_format.h (header, chunk framing, minimum payload
-** sizes) but nothing about what events mean; that is ft_import.c's job.
+** sizes, whether a packed event chunk decodes) but nothing about what events
+** mean; that is ft_import.c's job.
 */
 #include "ft_spill.h"
 
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ft_pack.h"
+
 /* Round a payload length up to the 8-byte chunk alignment. */
 static uint64_t ft_pad8(uint64_t len) { return (len + 7u) & ~(uint64_t)7u; }
 
@@ -25,20 +28,24 @@ static long ft_chunk_min_len(uint32_t type) {
   case FT_CHUNK_CMDLINE: return 0;
   case FT_CHUNK_EXE: return 0;
   case FT_CHUNK_MAPS: return 8;
-  case FT_CHUNK_SAMPLE: return (long)sizeof(ft_sample);
+  /* shim_bytes was added to ft_sample later: the first three fields suffice */
+  case FT_CHUNK_SAMPLE: return (long)offsetof(ft_sample, shim_bytes);
   case FT_CHUNK_BUDDYINFO: return 8;
   case FT_CHUNK_EXEC: return 8;
   case FT_CHUNK_EXIT: return (long)sizeof(ft_exit);
   case FT_CHUNK_DROPPED: return 8;
   case FT_CHUNK_THREAD: return 8;
+  case FT_CHUNK_EVENTS_PACKED: return 0;
+  case FT_CHUNK_CLOCK: return (long)sizeof(ft_clock_pair);
   default: return -1;
   }
 }
 
-/* Check the chunk at offset off of sp. Returns 1 and fills *ch when it is
-** complete and well-formed, 0 at a clean end of file, -1 when it is
-** truncated or malformed (*why says which). */
-static int ft_chunk_at(const ft_spill *sp, size_t off, ft_spill_chunk *ch, const char **why) {
+/* Check the chunk at offset off of sp (when deep, also that a packed event
+** chunk decodes). Returns 1 and fills *ch when it is complete and
+** well-formed, 0 at a clean end of file, -1 when it is truncated or
+** malformed (*why says which). */
+static int ft_chunk_at(const ft_spill *sp, size_t off, int deep, ft_spill_chunk *ch, const char **why) {
   assert(off <= sp->size && off % 8 == 0);
   size_t left = sp->size - off;
   if (left == 0) return 0;
@@ -61,6 +68,14 @@ static int ft_chunk_at(const ft_spill *sp, size_t off, ft_spill_chunk *ch, const
     *why = "truncated chunk payload";
     return -1;
   }
+  /* A packed chunk is framed correctly yet may not decode (a writer bug, or
+  ** garbage after a crash): treat it like a truncation. Counting the records
+  ** is a full decode pass, the price of knowing up front. */
+  if (deep && c.type == FT_CHUNK_EVENTS_PACKED &&
+      ft_pack_decode(sp->map + off + sizeof(ft_chunk), c.len, NULL, 0) < 0) {
+    *why = "malformed packed events";
+    return -1;
+  }
   ch->type = c.type;
   ch->len = c.len;
   ch->tid = c.tid;
@@ -69,7 +84,7 @@ static int ft_chunk_at(const ft_spill *sp, size_t off, ft_spill_chunk *ch, const
   return 1;
 }
 
-int ft_spill_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
+int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
   memset(sp, 0, sizeof *sp);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -118,7 +133,7 @@ int ft_spill_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
       snprintf(err, errlen, "%s: %s %u (this fragtrace reads %u)", path, bad, h->version, FT_SPILL_VERSION);
     else
       snprintf(err, errlen, "%s: %s", path, bad);
-    ft_spill_close(sp);
+    ft_spill_reader_close(sp);
     return -1;
   }
   /* Walk the chunk headers once so callers know up front where the valid
@@ -127,7 +142,7 @@ int ft_spill_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
   ft_spill_chunk ch;
   const char *why = NULL;
   int r;
-  while ((r = ft_chunk_at(sp, off, &ch, &why)) == 1) {
+  while ((r = ft_chunk_at(sp, off, 1, &ch, &why)) == 1) {
     off += sizeof(ft_chunk) + ft_pad8(ch.len);
     sp->nchunks++;
   }
@@ -139,7 +154,7 @@ int ft_spill_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
   return 0;
 }
 
-void ft_spill_close(ft_spill *sp) {
+void ft_spill_reader_close(ft_spill *sp) {
   if (sp->map) munmap((void *)sp->map, sp->size);
   memset(sp, 0, sizeof *sp);
 }
@@ -149,12 +164,12 @@ void ft_spill_iter_init(ft_spill_iter *it, const ft_spill *sp) {
   it->off = sp->map ? sp->hdr.header_size : 0;
 }
 
-int ft_spill_next(ft_spill_iter *it, ft_spill_chunk *ch) {
+int ft_spill_iter_next(ft_spill_iter *it, ft_spill_chunk *ch) {
   const ft_spill *sp = it->sp;
   if (!sp->map || it->off >= sp->end) return 0;
   const char *why = NULL;
-  int r = ft_chunk_at(sp, it->off, ch, &why);
-  /* ft_spill_open already validated everything below `end`. */
+  int r = ft_chunk_at(sp, it->off, 0, ch, &why);
+  /* ft_spill_reader_open already validated everything below `end`. */
   assert(r == 1);
   if (r != 1) return 0;
   it->off += sizeof(ft_chunk) + ft_pad8(ch->len);

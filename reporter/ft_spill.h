@@ -2,11 +2,16 @@
 ** ft_spill.h — read-only access to one spill file (preload/ft_format.h) for
 ** the importer: the file is mmap'ed, the header validated, and the chunks
 ** walked in file order. Payloads are handed out as pointers into the mapping
-** (zero-copy; 8-byte aligned, so ft_event arrays can be used in place).
+** (zero-copy; 8-byte aligned, so raw ft_event arrays can be used in place;
+** EVENTS_PACKED payloads are decoded by the caller with ft_pack_decode).
 **
 ** A spill ends at its first truncated or malformed chunk: that is what a
-** killed process leaves behind. Opening scans all chunk headers once, so
-** `truncated` and `nchunks` are known before any chunk is consumed.
+** killed process leaves behind. Opening scans all chunks once (headers, and
+** the encoding of packed event chunks), so `truncated` and `nchunks` are
+** known before any chunk is consumed.
+**
+** The names avoid the shim's own ft_spill_open/ft_spill_append (the writer
+** side, preload/ft_shim.h), so both can live in one test binary.
 */
 #ifndef FT_SPILL_H
 #define FT_SPILL_H
@@ -43,23 +48,24 @@ typedef struct ft_spill_iter {
 ** is empty or holds only a prefix of a header (a process killed before its
 ** first write: nothing to import, sp is left closed); -1 with a one-line
 ** message in err when it is not a readable spill of a version we know. */
-int ft_spill_open(ft_spill *sp, const char *path, char *err, size_t errlen);
+int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errlen);
 
 /* Unmap the file. Safe on a zeroed or already closed ft_spill. */
-void ft_spill_close(ft_spill *sp);
+void ft_spill_reader_close(ft_spill *sp);
 
 /* Start iterating over the valid chunks of sp, in file order. */
 void ft_spill_iter_init(ft_spill_iter *it, const ft_spill *sp);
 
 /* Fill *ch with the next valid chunk and return 1, or return 0 at the end
 ** (the end of the file, or the first truncated/malformed chunk). */
-int ft_spill_next(ft_spill_iter *it, ft_spill_chunk *ch);
+int ft_spill_iter_next(ft_spill_iter *it, ft_spill_chunk *ch);
 
-/* The events of an FT_CHUNK_EVENTS chunk: *n gets len/32. */
+/* The events of an FT_CHUNK_EVENTS chunk (raw records): *n gets len/32. */
 const ft_event *ft_spill_events(const ft_spill_chunk *ch, size_t *n);
 
 /* The leading uint64 t_ns of chunk types that start with one (MAPS, SAMPLE,
-** BUDDYINFO, EXEC, EXIT, THREAD): returns 1 and sets *t_ns, else returns 0. */
+** BUDDYINFO, EXEC, EXIT, THREAD): returns 1 and sets *t_ns, else returns 0.
+** (CLOCK pairs start with ticks, not ns: not included.) */
 int ft_spill_chunk_time(const ft_spill_chunk *ch, uint64_t *t_ns);
 
 #endif

@@ -22,6 +22,13 @@
 ** each file's DWARF is read once however many processes mapped it, and no
 ** two modules of different processes can overlap. This also copes with
 ** mappings split by mprotect (RELRO), partial maps, and a file mapped twice.
+** Within a file, lookups go in address order and an address shared by many
+** processes (forks, a common library) is resolved once.
+**
+** Function names come from the ELF symbol tables (the separate debug file's
+** when installed), through a sorted copy: libdwfl's own address-to-symbol
+** lookup scans every symbol each time. Lines come from the DWARF line
+** tables, with a CU-range index where libdw needs .debug_aranges (clang).
 **
 ** Robustness: paths that are not regular ELF files (deleted, [vdso],
 ** anonymous, data files, devices) are never handed to libdw; their IPs get a
@@ -38,7 +45,6 @@
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <pthread.h>
@@ -266,8 +272,9 @@ static int ft_sym_load_lookups(ft_sym_ctx *c) {
   return 0;
 }
 
-/* Order lookups by file (none first), then mapping, then ip: one pass per
-** file, and repeated addresses of one mapping end up adjacent. */
+/* Group lookups by file (none first) for one pass per file; mapping and ip
+** only make the order deterministic (each file's group is re-sorted by
+** address once the file is open). */
 static int ft_lookup_cmp(const void *a, const void *b) {
   const ft_sym_lookup *x = a, *y = b;
   if (x->file != y->file) return x->file < y->file ? -1 : 1;
@@ -363,6 +370,96 @@ static int ft_sym_to_link(Elf *elf, const ft_sym_map *m, uint64_t x, uint64_t *o
   return -1;
 }
 
+/* A module's function symbols sorted by address, built on first use.
+** dwfl_module_addrinfo scans the whole symbol table on every call (libc's
+** has ~10k entries with its debug file), which dominates symbolizing a trace
+** of many stacks; this makes each lookup a binary search. */
+typedef struct ft_fsym {
+  GElf_Addr addr, size;
+  const char *name;   /* owned by the module's ELF string table */
+  unsigned rank;      /* lower is preferred among aliases, see ft_fsym_rank */
+} ft_fsym;
+
+typedef struct ft_symtab {
+  int built;
+  ft_fsym *v;
+  size_t n, cap;
+} ft_symtab;
+
+/* Among aliases of one address prefer the name a user calls: not glibc's
+** internal "__GI_" alias, not a local alias, then fewer leading underscores
+** (malloc over __libc_malloc, snprintf over __snprintf), then global over
+** weak. */
+static unsigned ft_fsym_rank(const char *name, unsigned bind) {
+  unsigned us = 0;
+  while (us < 3 && name[us] == '_') us++;
+  return (strncmp(name, "__GI_", 5) == 0 ? 16u : 0u) + (bind == STB_LOCAL ? 8u : 0u) + us * 2 +
+         (bind == STB_WEAK ? 1u : 0u);
+}
+
+static int ft_fsym_cmp(const void *a, const void *b) {
+  const ft_fsym *x = a, *y = b;
+  if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+  if (x->rank != y->rank) return x->rank < y->rank ? -1 : 1;
+  size_t lx = strlen(x->name), ly = strlen(y->name);
+  if (lx != ly) return lx < ly ? -1 : 1;
+  return strcmp(x->name, y->name); /* deterministic output */
+}
+
+/* Collect mod's code symbols (symtab, else dynsym, plus minidebuginfo, as
+** libdwfl merges them). On OOM the table is partial: lookups degrade. */
+static void ft_symtab_build(Dwfl_Module *mod, ft_symtab *t) {
+  assert(!t->built);
+  t->built = 1;
+  int n = dwfl_module_getsymtab(mod);
+  for (int i = 0; i < n; i++) {
+    GElf_Sym sym;
+    GElf_Addr addr;
+    GElf_Word shndx;
+    const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
+    if (name == NULL || name[0] == '\0' || name[0] == '$') continue; /* $x/$d: ARM mapping symbols */
+    unsigned type = GELF_ST_TYPE(sym.st_info);
+    /* Functions; untyped symbols only with a size (hand-written asm). */
+    if (type != STT_FUNC && type != STT_GNU_IFUNC && !(type == STT_NOTYPE && sym.st_size > 0)) continue;
+    if (shndx == SHN_UNDEF || shndx == SHN_ABS || shndx == (GElf_Word)-1) continue;
+    if (ft_sym_reserve((void **)&t->v, &t->cap, t->n, sizeof *t->v) != 0) break;
+    t->v[t->n++] = (ft_fsym){addr, sym.st_size, name, ft_fsym_rank(name, GELF_ST_BIND(sym.st_info))};
+  }
+  if (t->n > 1) qsort(t->v, t->n, sizeof *t->v, ft_fsym_cmp);
+}
+
+/* Name of the function symbol containing Dwfl address a, or NULL. Like
+** libdwfl: a sized symbol containing a wins; failing that, the nearest
+** preceding sizeless one (asm without .size). */
+static const char *ft_symtab_find(Dwfl_Module *mod, ft_symtab *t, GElf_Addr a) {
+  if (!t->built) ft_symtab_build(mod, t);
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) { /* lo = number of symbols at or below a */
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->v[mid].addr <= a) lo = mid + 1;
+    else hi = mid;
+  }
+  const char *sizeless = NULL;
+  /* Walk back one address group at a time; a few groups cover symbols
+  ** nested in a bigger function. Within a group entries are in rank order. */
+  for (size_t end = lo, groups = 0; end > 0 && groups < 32; groups++) {
+    size_t g = end - 1;
+    while (g > 0 && t->v[g - 1].addr == t->v[end - 1].addr) g--;
+    for (size_t j = g; j < end; j++) {
+      const ft_fsym *e = &t->v[j];
+      if (e->size > 0 && a - e->addr < e->size) return e->name;
+      if (e->size == 0 && groups == 0 && sizeless == NULL) sizeless = e->name;
+    }
+    end = g;
+  }
+  return sizeless;
+}
+
+static void ft_symtab_free(ft_symtab *t) {
+  free(t->v);
+  memset(t, 0, sizeof *t);
+}
+
 /* Address ranges of a module's compile units, for line lookups libdw cannot
 ** do by itself: up to elfutils 0.189 dwfl_module_getsrc finds the CU of an
 ** address only through .debug_aranges, which clang does not emit by default
@@ -437,12 +534,11 @@ static void ft_cu_index_free(ft_cu_index *ix) {
   memset(ix, 0, sizeof *ix);
 }
 
-/* Resolve Dwfl address a of mod: symbol name (demangled) and source line. */
-static void ft_sym_resolve(Dwfl_Module *mod, ft_cu_index *ix, GElf_Addr a, ft_sym_result *r) {
+/* Resolve Dwfl address a of mod: function name (demangled) and source line. */
+static void ft_sym_resolve(Dwfl_Module *mod, ft_symtab *syms, ft_cu_index *ix, GElf_Addr a,
+                           ft_sym_result *r) {
   memset(r, 0, sizeof *r);
-  GElf_Off off;
-  GElf_Sym sym;
-  const char *name = dwfl_module_addrinfo(mod, a, &off, &sym, NULL, NULL, NULL);
+  const char *name = ft_symtab_find(mod, syms, a);
   if (name != NULL && name[0] != '\0') {
     /* glibc's .symtab names versioned definitions "fopen@@GLIBC_2.2.5"; the
     ** version is not part of the function's name (nor of a mangled one). */
@@ -549,6 +645,7 @@ static int ft_sym_do_file(ft_sym_ctx *c, size_t fi, size_t a, size_t b) {
   }
   if (b - a > 1) qsort(c->lk + a, b - a, sizeof *c->lk, ft_lookup_addr_cmp);
 
+  ft_symtab syms = {0};
   ft_cu_index cuix = {0};
   ft_sym_result cur = {0}; /* result for cur_addr, reused while it repeats */
   GElf_Addr cur_addr = 0;
@@ -562,13 +659,14 @@ static int ft_sym_do_file(ft_sym_ctx *c, size_t fi, size_t a, size_t b) {
     }
     if (!have_cur || l->addr != cur_addr) {
       free(cur.function);
-      ft_sym_resolve(mod, &cuix, l->addr, &cur);
+      ft_sym_resolve(mod, &syms, &cuix, l->addr, &cur);
       cur_addr = l->addr;
       have_cur = 1;
     }
     rc = ft_sym_insert(c, l, &cur, f->path);
   }
   free(cur.function);
+  ft_symtab_free(&syms);
   ft_cu_index_free(&cuix);
   if (dwfl) dwfl_end(dwfl);
   return rc;

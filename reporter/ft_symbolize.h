@@ -17,7 +17,9 @@ typedef struct ft_symbolize_stats {
 } ft_symbolize_stats;
 
 /* Symbolize every (proc, ip) of stack_frames not yet in `symbols`. Runs in
-** its own transaction. Returns 0, or -1 with a one-line message in err. */
+** its own transaction. Returns 0, or -1 with a one-line message in err.
+** Every pair looked up gets a row (NULLs where unknown), so a later run only
+** looks at new IPs; st and err may be NULL. */
 int ft_symbolize_trace(sqlite3 *db, ft_symbolize_stats *st, char *err, size_t errlen);
 
 /* Demangle a C++ (Itanium ABI, "_Z...") symbol with libstdc++'s

@@ -4,6 +4,7 @@
 */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv) {
     fputs(usage, stderr);
     return FT_EXIT_USAGE;
   }
+  /* Symbolization must never reach for the network (libdw's debuginfod). */
+  unsetenv("DEBUGINFOD_URLS");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     fputs(usage, stdout);

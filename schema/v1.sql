@@ -131,6 +131,7 @@ CREATE TABLE process_samples(
   vm_bytes         INTEGER,
   live_bytes       INTEGER NOT NULL,    -- heap fragtrace saw live at t_ns (rows with t_alloc <= t < t_free)
   live_allocations INTEGER NOT NULL,
+  shim_bytes       INTEGER,             -- memory the recorder itself held (part of rss_bytes)
   PRIMARY KEY(proc, t_ns)
 ) WITHOUT ROWID;
 

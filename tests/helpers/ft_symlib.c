@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* The return address of this call is in the caller, at the call's line. */
-static __attribute__((noinline, noclone)) uintptr_t ft_symlib_return_address(void) {
+static __attribute__((noinline)) uintptr_t ft_symlib_return_address(void) {
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
   __asm__ volatile("" : "+r"(ra) : : "memory"); /* keep the call a real call */
   return ra;

@@ -17,7 +17,7 @@
 uintptr_t ft_symlib_capture(int *line);
 
 /* The return address of this call is in the caller, at the call's line. */
-static __attribute__((noinline, noclone)) uintptr_t ft_target_return_address(void) {
+static __attribute__((noinline)) uintptr_t ft_target_return_address(void) {
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
   __asm__ volatile("" : "+r"(ra) : : "memory");
   return ra;

@@ -21,6 +21,7 @@
 #include "ft_db.h"
 #include "ft_format.h"
 #include "ft_import.h"
+#include "ft_pack.h"
 #include "ft_spill.h"
 
 #define PG 4096u
@@ -76,6 +77,20 @@ static void sb_chunk(sb *s, uint32_t type, int32_t tid, const void *p, size_t le
 static void sb_events(sb *s, int32_t tid, const ft_event *ev, size_t n) {
   sb_chunk(s, FT_CHUNK_EVENTS, tid, ev, n * sizeof *ev);
 }
+/* Append an EVENTS_PACKED chunk of thread tid, encoded as the shim does. */
+static void sb_packed(sb *s, int32_t tid, const ft_event *ev, size_t n) {
+  uint8_t *buf = malloc(n * FT_PACK_MAX_RECORD + 1);
+  ft_pack_state st;
+  ft_pack_reset(&st);
+  size_t len = ft_pack_encode(&st, ev, UINT64_MAX, 0, n, buf);
+  sb_chunk(s, FT_CHUNK_EVENTS_PACKED, tid, buf, len);
+  free(buf);
+}
+#define SB_PACKED(s, tid, ...)                                                                                 \
+  do {                                                                                                         \
+    const ft_event ev_[] = {__VA_ARGS__};                                                                      \
+    sb_packed((s), (tid), ev_, sizeof ev_ / sizeof ev_[0]);                                                    \
+  } while (0)
 #define SB_EVENTS(s, tid, ...)                                                                                 \
   do {                                                                                                         \
     const ft_event ev_[] = {__VA_ARGS__};                                                                      \
@@ -101,8 +116,13 @@ static void sb_exit(sb *s, uint64_t t, int status) {
 }
 
 static void sb_sample(sb *s, uint64_t t, uint64_t rss, uint64_t vm) {
-  ft_sample x = {.t_ns = t, .rss_bytes = rss, .vm_bytes = vm};
+  ft_sample x = {.t_ns = t, .rss_bytes = rss, .vm_bytes = vm, .shim_bytes = 4096};
   sb_chunk(s, FT_CHUNK_SAMPLE, 0, &x, sizeof x);
+}
+
+static void sb_clock(sb *s, uint64_t ticks, uint64_t ns) {
+  ft_clock_pair p = {ticks, ns};
+  sb_chunk(s, FT_CHUNK_CLOCK, 0, &p, sizeof p);
 }
 
 #define EV(t, type, a, n, s) ((ft_event){FT_EV_MAKE((t), (type)), (a), (n), (s)})
@@ -364,6 +384,27 @@ static void test_reuse_tie(void **state) {
   free(s.b);
 }
 
+/* A same-instant chain the merge meets in an impossible order: A's
+** malloc(X)@50 while X is live; B first allocates Z, then frees X, both at
+** 50. Consistent events at the instant go first, so B's free still precedes
+** A's malloc. */
+static void test_tie_chain(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 102, MALLOC(20, 0x9000, 8), MALLOC(50, 0x7000, 4), FREE(50, 0x1000));
+  SB_EVENTS(&s, 101, MALLOC(10, 0x1000, 16), MALLOC(50, 0x1000, 32));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 101 0x1000 16 10 50 102 - | "
+                                         "2 malloc 102 0x9000 8 20 - - - | "
+                                         "3 malloc 102 0x7000 4 50 - - - | "
+                                         "4 malloc 101 0x1000 32 50 - - -");
+  assert_int_equal(f->st.unmatched_frees, 0);
+  assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
 /* Without a tie, an allocation over a live block ends the old row (an
 ** anomaly), and a free of an unknown address is counted per process. */
 static void test_anomaly(void **state) {
@@ -436,6 +477,22 @@ static void test_map_fixed(void **state) {
                                          "3 mmap 100 0x402000 8192 20 30 100 - | "
                                          "4 mmap 100 0x401000 4096 20 30 100 -");
   assert_int_equal(anomalies(f->db), 0);
+  free(s.b);
+}
+
+/* munmap(M) on B and mmap returning M on A at the same instant: the unmap
+** went first (else the new mapping would be ended by it at once). */
+static void test_mmap_tie(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_EVENTS(&s, 102, MALLOC(20, 0x9000, 8), MUNMAP(50, 0x500000, PG));
+  SB_EVENTS(&s, 101, MMAP(10, 0x500000, PG), MMAP(50, 0x500000, PG));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 mmap 101 0x500000 4096 10 50 102 - | "
+                                         "2 malloc 102 0x9000 8 20 - - - | "
+                                         "3 mmap 101 0x500000 4096 50 - - -");
   free(s.b);
 }
 
@@ -535,7 +592,7 @@ static void test_truncated(void **state) {
   /* the reader itself */
   ft_spill sp;
   char err[256];
-  assert_int_equal(ft_spill_open(&sp, f->paths[0], err, sizeof err), 0);
+  assert_int_equal(ft_spill_reader_open(&sp, f->paths[0], err, sizeof err), 0);
   assert_int_equal(sp.truncated, 1);
   assert_int_equal(sp.nchunks, 2);
   assert_int_equal(sp.end, whole);
@@ -543,14 +600,14 @@ static void test_truncated(void **state) {
   ft_spill_chunk ch;
   int k = 0;
   ft_spill_iter_init(&it, &sp);
-  while (ft_spill_next(&it, &ch)) {
+  while (ft_spill_iter_next(&it, &ch)) {
     assert_int_equal(ch.type, FT_CHUNK_EVENTS);
     assert_int_equal(ch.tid, 100);
     k++;
   }
   assert_int_equal(k, 2);
-  ft_spill_close(&sp);
-  assert_int_equal(ft_spill_open(&sp, f->paths[1], err, sizeof err), 1);
+  ft_spill_reader_close(&sp);
+  assert_int_equal(ft_spill_reader_open(&sp, f->paths[1], err, sizeof err), 1);
   free(s.b);
 }
 
@@ -607,6 +664,121 @@ static void test_live_bytes(void **state) {
                                 "(SELECT IFNULL(SUM(size), 0) FROM allocations a WHERE a.proc = s.proc "
                                 "AND a.t_alloc_ns <= s.t_ns AND (a.t_free_ns IS NULL OR s.t_ns < a.t_free_ns))"),
                    0);
+  free(s.b);
+}
+
+/* Packed event chunks (as the shim writes them) import exactly like raw
+** ones, mixed within one thread, stacks included. */
+static void test_packed(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 200, 1, 1000, 5000, 0, 0);
+  SB_PACKED(&s, 202, FREE(20, 0x1000));
+  SB_PACKED(&s, 201, EV(0, FT_EV_STACK, 0, 5, 0x51), ((ft_event){0x401000, 0x401100, 0x3fff00, 0x500000}),
+            ((ft_event){0x7fffffff0000, 0, 0, 0}), EV(10, FT_EV_MALLOC, 0x1000, 16, 0x51));
+  SB_EVENTS(&s, 202, EV(25, FT_EV_MALLOC, 0x3000, 8, 0x51));
+  SB_PACKED(&s, 201, EV(30, FT_EV_CALLOC, 0x1000, 24, 0x51), FREE(40, 0x1000), MMAP(41, 0x10000, 3 * PG),
+            MUNMAP(42, 0x11000, PG));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 201 0x1000 16 10 20 202 1 | "
+                                         "2 malloc 202 0x3000 8 25 - - 1 | "
+                                         "3 calloc 201 0x1000 24 30 40 201 1 | "
+                                         "4 mmap 201 0x10000 12288 41 42 201 - | "
+                                         "5 mmap 201 0x10000 4096 42 - - - | "
+                                         "6 mmap 201 0x12000 4096 42 - - -");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(printf('0x%x', ip), ',') FROM "
+                                   "(SELECT ip FROM stack_frames WHERE stack_id = 1 ORDER BY depth)"),
+                      "0x401000,0x401100,0x3fff00,0x500000,0x7fffffff0000");
+  assert_int_equal(f->st.truncated_files, 0);
+  free(s.b);
+}
+
+/* A packed chunk that does not decode ends the readable part of the spill. */
+static void test_packed_malformed(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  SB_PACKED(&s, 100, MALLOC(10, 0x1000, 8));
+  const uint8_t bad[] = {0x05, 0x01, 0x02}; /* event type 5 does not exist */
+  sb_chunk(&s, FT_CHUNK_EVENTS_PACKED, 100, bad, sizeof bad);
+  SB_PACKED(&s, 100, MALLOC(20, 0x2000, 8));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 100 0x1000 8 10 - - -");
+  assert_int_equal(f->st.truncated_files, 1);
+  ft_spill sp;
+  char err[256];
+  assert_int_equal(ft_spill_reader_open(&sp, f->paths[0], err, sizeof err), 0);
+  assert_string_equal(sp.why, "malformed packed events");
+  ft_spill_reader_close(&sp);
+  free(s.b);
+}
+
+/* FT_FLAG_TSC: events are matched in ticks and stored in ns through the
+** clock pairs: linear between pairs from the implied (0, 0), the overall
+** rate after the last one; a pair that would make time run backwards is
+** dropped. Samples (ns) see the converted rows. */
+static void test_tsc_clock(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, FT_FLAG_TSC, 0);
+  /* ticks -> ns: [0,1000] x0.3; [1000,3000] x0.35; after 3000: x(1000/3000) */
+  SB_EVENTS(&s, 100, MALLOC(100, 0x1000, 10), FREE(2000, 0x1000), MALLOC(2001, 0x2000, 20),
+            MALLOC(2002, 0x3000, 30), FREE(3000, 0x2000));
+  sb_clock(&s, 1000, 300);
+  sb_clock(&s, 2500, 100); /* noise: ns went backwards */
+  sb_clock(&s, 3000, 1000);
+  SB_EVENTS(&s, 101, FREE(6000, 0x3000));
+  sb_sample(&s, 649, 1, 1);
+  sb_sample(&s, 650, 1, 1);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  /* 100 -> 30; 2000 -> 300+1000*0.35 = 650; 2001 -> 650.35; 2002 -> 650.7;
+  ** 3000 -> 1000; 6000 -> 1000 + 3000/3 = 2000 */
+  assert_string_equal(rows_of(f->db, 0), "1 malloc 100 0x1000 10 30 650 100 - | "
+                                         "2 malloc 100 0x2000 20 650 1000 100 - | "
+                                         "3 malloc 100 0x3000 30 650 2000 101 -");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes||':'||live_allocations, ' ') "
+                                   "FROM (SELECT * FROM process_samples ORDER BY t_ns)"),
+                      "649:10:1 650:50:2");
+  assert_int_equal(q_int(f->db, "SELECT end_ns FROM processes"), 2000);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM meta WHERE key = 'clock_estimated'"), 0);
+  free(s.b);
+}
+
+/* A TSC image killed before its first clock pair still imports, with an
+** estimated rate, and says so. */
+static void test_tsc_no_pairs(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, FT_FLAG_TSC, 0);
+  SB_EVENTS(&s, 100, MALLOC(1000, 0x1000, 10), MALLOC(2000, 0x2000, 20), FREE(3000, 0x1000));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_int_equal(f->st.allocations, 2);
+  assert_int_equal(q_int(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'clock_estimated'"), 1);
+  assert_int_equal(q_int(f->db, "SELECT t_alloc_ns < t_free_ns AND t_free_ns > (SELECT t_alloc_ns FROM "
+                                "allocations WHERE id = 2) FROM allocations WHERE id = 1"),
+                   1);
+  free(s.b);
+}
+
+/* shim_bytes comes from the sample; a sample written before the field
+** existed (24 bytes) stores NULL. */
+static void test_sample_shim_bytes(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_sample(&s, 10, 1, 2);
+  ft_sample old = {.t_ns = 20, .rss_bytes = 3, .vm_bytes = 4};
+  sb_chunk(&s, FT_CHUNK_SAMPLE, 0, &old, offsetof(ft_sample, shim_bytes));
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||rss_bytes||':'||vm_bytes||':'||"
+                                   "IFNULL(shim_bytes, '-'), ' ') FROM "
+                                   "(SELECT * FROM process_samples ORDER BY t_ns)"),
+                      "10:1:2:4096 20:3:4:-");
   free(s.b);
 }
 
@@ -693,16 +865,23 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cross_thread_free, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_out_of_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reuse_tie, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tie_chain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_anomaly, setup, teardown),
       cmocka_unit_test_setup_teardown(test_munmap_partial, setup, teardown),
       cmocka_unit_test_setup_teardown(test_munmap_other_thread, setup, teardown),
       cmocka_unit_test_setup_teardown(test_map_fixed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mmap_tie, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stack_dedup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fork_exec, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_spill, setup, teardown),
       cmocka_unit_test_setup_teardown(test_live_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_packed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_packed_malformed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tsc_clock, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tsc_no_pairs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sample_shim_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_append, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

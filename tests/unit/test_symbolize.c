@@ -9,8 +9,10 @@
 ** no mapping) and ft_demangle.
 */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,8 +157,9 @@ static void ft_assert_build_id(sqlite3 *db, int64_t proc, const char *path) {
   while (sqlite3_step(s) == SQLITE_ROW) {
     const char *b = (const char *)sqlite3_column_text(s, 0);
     if (b == NULL) fail_msg("no build_id for %s", path);
-    assert_int_equal(strlen(b), 40); /* GNU ld/gold/lld default: SHA-1 */
-    assert_int_equal(strspn(b, "0123456789abcdef"), 40);
+    size_t n = strlen(b); /* 40 for the usual SHA-1 ids; md5/uuid are shorter */
+    assert_true(n >= 16 && n % 2 == 0);
+    assert_int_equal(strspn(b, "0123456789abcdef"), n);
     if (rows++ == 0) snprintf(first, sizeof first, "%s", b);
     else assert_string_equal(b, first);
   }
@@ -191,7 +194,7 @@ static char *ft_slurp(FILE *f, size_t *len) {
 /* ---- this process: PIE executable and libc --------------------------------- */
 
 /* The return address of this call is in the caller, at the call's line. */
-static __attribute__((noinline, noclone)) uintptr_t ft_return_address(void) {
+static __attribute__((noinline)) uintptr_t ft_return_address(void) {
   uintptr_t ra = (uintptr_t)__builtin_return_address(0);
   __asm__ volatile("" : "+r"(ra) : : "memory"); /* keep the call a real call */
   return ra;
@@ -258,11 +261,18 @@ static void test_symbolize_self(void **state) {
   assert_int_equal(r.line, own_line);
   assert_string_equal(r.module, exe);
 
+  /* malloc is libc's, or a sanitizer runtime's when built with one. The
+  ** kernel names files by their real path, ld.so by the path it opened. */
   r = ft_get_symbol(db, proc, malloc_ip);
   assert_true(r.found && r.has_function && r.has_module);
   if (strstr(r.function, "malloc") == NULL) fail_msg("malloc resolved to '%s'", r.function);
-  ft_assert_ends_with(r.module, "/libc.so.6");
-  if (r.has_file) ft_assert_ends_with(r.file, "malloc.c");
+  Dl_info dli;
+  assert_true(dladdr((void *)(malloc_ip - 1), &dli) != 0 && dli.dli_fname != NULL);
+  char want[PATH_MAX], got[PATH_MAX];
+  assert_non_null(realpath(dli.dli_fname, want));
+  assert_non_null(realpath(r.module, got));
+  assert_string_equal(got, want);
+  if (ft_ends_with(r.module, "/libc.so.6") && r.has_file) ft_assert_ends_with(r.file, "malloc.c");
 
   r = ft_get_symbol(db, proc, (uintptr_t)heap_obj + 1);
   assert_true(r.found && !r.has_function && !r.has_file && !r.has_line);
