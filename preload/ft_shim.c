@@ -242,7 +242,7 @@ static inline ft_thread *current_thread(void) {
 }
 
 /* An allocation (or mapping) of n bytes at p, returned at time t_abs. */
-static __attribute__((noinline)) void record_alloc(unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
+static inline __attribute__((always_inline)) void record_alloc(unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
   ft_thread *t = current_thread();
   if (!t) return;
   uint64_t ips[FT_MAX_DEPTH];

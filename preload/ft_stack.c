@@ -8,24 +8,12 @@
 
 #include "ft_config.h"
 
-static uintptr_t own_lo, own_hi; /* written once at init, read-only afterwards */
+uintptr_t ft_own_lo, ft_own_hi; /* written once at init, read-only afterwards */
 
 void ft_stack_setup(uintptr_t lo, uintptr_t hi) {
-  own_lo = lo;
-  own_hi = hi;
+  ft_own_lo = lo;
+  ft_own_hi = hi;
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
-
-int ft_stack_capture(uint64_t *ips, int max) {
-  /* Room for our own frames (hook, record helper, this function) on top. */
-  void *buf[FT_MAX_DEPTH + 8];
-  int want = max + 8;
-  int n = unw_backtrace(buf, want);
-  int skip = 0;
-  while (skip < n && (uintptr_t)buf[skip] >= own_lo && (uintptr_t)buf[skip] < own_hi) skip++;
-  int out = 0;
-  for (int i = skip; i < n && out < max; i++) ips[out++] = (uint64_t)(uintptr_t)buf[i];
-  return out;
 }
 
 uint64_t ft_stack_hash(const uint64_t *ips, int n) {

@@ -13,6 +13,7 @@ REPS=${2:-5}
 FT=$B/bin/fragtrace
 SHIM=$(realpath "$B/lib/libfragtrace.so")
 CHURN=$B/bench/churn
+CHURN_ABS=$(realpath "$CHURN")
 TMP=$(mktemp -d /tmp/ftbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 bash tests/bench/sqlite_workload.sh "$TMP/work.sql"
@@ -32,7 +33,7 @@ for i in $(seq "$REPS"); do
   t0=$(now); "$FT" record -q -o "$TMP/churn.db" -- "$CHURN" 2 1000000 >/dev/null
   R[churn_ft_total]+="$(awk -v a="$t0" -v b="$(now)" 'BEGIN{print b-a}') "
   if [ $have_heaptrack = 1 ]; then
-    R[churn_ht]+="$(cd "$TMP" && heaptrack -o "$TMP/ht" "$(realpath "$OLDPWD/$CHURN")" 2 1000000 2>/dev/null | sed -n 's/^elapsed_s=//p') "
+    R[churn_ht]+="$(cd "$TMP" && heaptrack -o "$TMP/ht" "$CHURN_ABS" 2 1000000 2>/dev/null | sed -n 's/^elapsed_s=//p') "
     rm -f "$TMP"/ht*
   fi
   rm -f "$TMP/sq.db"; R[sql_base]+="$(wall sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "

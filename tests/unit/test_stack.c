@@ -26,18 +26,20 @@ static __attribute__((noinline)) void outer(void) {
 
 static void capture_skips_own_range(void **state) {
   (void)state;
-  /* Treat capture_here's and ft_stack_capture's code as "ours": the first
-  ** frame must then be the return address into outer(). */
-  ft_stack_setup((uintptr_t)ft_stack_capture, (uintptr_t)ft_stack_capture + 1);
+  /* Treat capture_here's code as "ours": the first frame must then be the
+  ** return address into outer(). */
+  ft_stack_setup((uintptr_t)capture_here, (uintptr_t)capture_here + 64);
   outer();
   assert_true(captured_n >= 2);
   int found = 0;
   for (int i = 0; i < captured_n; i++) found |= captured[i] == (uint64_t)(uintptr_t)expected_return;
   assert_true(found);
-  /* With no own range at all, the unwinder's own frame shows up first. */
+  assert_int_equal(captured[0], (uint64_t)(uintptr_t)expected_return);
+  /* With no own range at all, capture_here's own frame shows up first. */
   ft_stack_setup(0, 0);
   outer();
   assert_true(captured_n >= 3);
+  assert_int_not_equal(captured[0], (uint64_t)(uintptr_t)expected_return);
 }
 
 static void capture_respects_max(void **state) {
