@@ -68,6 +68,7 @@ static struct {
                       const posix_spawnattr_t *, char *const[], char *const[]);
   void (*exit_)(int);
   void (*Exit_)(int);
+  int (*dlclose)(void *);
 } real;
 
 static _Atomic int resolve_state; /* 0 none, 1 in progress, 2 done */
@@ -116,6 +117,7 @@ static void resolve_reals(void) {
     RESOLVE(fexecve);
     RESOLVE(posix_spawn);
     RESOLVE(posix_spawnp);
+    RESOLVE(dlclose);
     real.exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     real.Exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_Exit");
     tls_resolving = 0;
@@ -348,7 +350,7 @@ static int on_exit_registered;
 ** library destructor, and sees the exit status of exit() and of main's return. */
 static void on_exit_cb(int status, void *arg) {
   (void)arg;
-  ft_g.exit_status = status;
+  ft_g.exit_status = status & 0xff; /* what the parent's wait() sees */
   final_flush();
 }
 
@@ -371,8 +373,7 @@ static int ft_init(void) {
   pthread_atfork(NULL, NULL, after_fork_child);
   on_exit_registered = on_exit(on_exit_cb, NULL) == 0;
   if (ft_background_start() != 0) {
-    close(ft_g.spill_fd);
-    ft_g.spill_fd = -1;
+    ft_spill_close();
     unlink(ft_g.spill_path);
     return -1;
   }
@@ -415,8 +416,7 @@ static void after_fork_child(void) {
   ft_g.background_started = 0;
   atomic_store(&ft_g.writer_alive, 0);
   ft_g.dropped_reported = 0;
-  if (ft_g.spill_fd >= 0) close(ft_g.spill_fd);
-  ft_g.spill_fd = -1;
+  ft_spill_close(); /* the parent's descriptor: the child gets its own spill */
   for (ft_thread *t = atomic_load(&ft_g.threads); t; t = t->next) {
     atomic_store(&t->dropped, 0);
     int s = atomic_load(&t->state);
@@ -493,8 +493,7 @@ static void final_flush(void) {
   ft_spill_maps();
   ft_exit ex = {ft_now_ns() - ft_g.start_mono, ft_g.exit_status, 0};
   ft_spill_append(FT_CHUNK_EXIT, 0, &ex, sizeof ex, NULL, 0);
-  close(ft_g.spill_fd);
-  ft_g.spill_fd = -1;
+  ft_spill_close();
   pthread_mutex_unlock(&ft_g.drain_lock);
   if (!ft_g.record_mode) import_own_spills();
   tls_guard = guard;
@@ -507,13 +506,29 @@ __attribute__((destructor)) static void ft_destructor(void) {
 
 FT_EXPORT __attribute__((noreturn)) void _exit(int status) {
   NEED(exit_);
-  ft_g.exit_status = status;
+  if (getpid() == ft_g.pid) ft_g.exit_status = status & 0xff; /* not from a vfork child */
   final_flush();
   if (real.exit_) real.exit_(status);
   for (;;) syscall(SYS_exit_group, status);
 }
 
 FT_EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+/* dlclose: snapshot the maps while the library is still mapped, so stacks
+** through it can be symbolized after it is gone. (dlopen is not
+** interposed: that would change $ORIGIN and RPATH lookups of the caller; the
+** writer notices new libraries through dl_iterate_phdr's counters.) */
+FT_EXPORT int dlclose(void *handle) {
+  NEED(dlclose);
+  if (atomic_load(&ft_g.phase) == FT_PHASE_ACTIVE && getpid() == ft_g.pid && !tls_guard) {
+    tls_guard = 1;
+    pthread_mutex_lock(&ft_g.drain_lock);
+    ft_spill_maps();
+    pthread_mutex_unlock(&ft_g.drain_lock);
+    tls_guard = 0;
+  }
+  return real.dlclose(handle);
+}
 
 /* ---- exec: flush, keep LD_PRELOAD and FRAGTRACE_* in the new environment ---- */
 
@@ -569,6 +584,11 @@ static void env_fix_release(env_fix *fx) {
   if (fx->vec) ft_os_free(fx->vec, fx->bytes);
 }
 
+/* The exec and spawn hooks leave tls_guard alone: after vfork() the child
+** runs on its parent's thread and TLS, and a successful exec would never
+** undo a change, leaving the parent's thread unrecorded when it resumes.
+** Nothing they call allocates through our hooks anyway. */
+
 /* Before an exec of this image: everything so far goes to the spill and an
 ** EXEC chunk marks the hand-over. The drain lock stays held until the exec
 ** fails (if it succeeds, the image is gone). Returns 1 if locked. */
@@ -588,8 +608,6 @@ static void exec_flush_end(int locked) {
 
 FT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   NEED(execve);
-  int guard = tls_guard;
-  tls_guard = 1;
   env_fix fx;
   char *const *env = fix_env(envp, &fx);
   int locked = exec_flush_begin();
@@ -597,15 +615,12 @@ FT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   int e = errno;
   exec_flush_end(locked);
   env_fix_release(&fx);
-  tls_guard = guard;
   errno = e;
   return r;
 }
 
 FT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   NEED(execvpe);
-  int guard = tls_guard;
-  tls_guard = 1;
   env_fix fx;
   char *const *env = fix_env(envp, &fx);
   int locked = exec_flush_begin();
@@ -613,15 +628,12 @@ FT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) 
   int e = errno;
   exec_flush_end(locked);
   env_fix_release(&fx);
-  tls_guard = guard;
   errno = e;
   return r;
 }
 
 FT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   NEED(fexecve);
-  int guard = tls_guard;
-  tls_guard = 1;
   env_fix fx;
   char *const *env = fix_env(envp, &fx);
   int locked = exec_flush_begin();
@@ -629,7 +641,6 @@ FT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
   int e = errno;
   exec_flush_end(locked);
   env_fix_release(&fx);
-  tls_guard = guard;
   errno = e;
   return r;
 }
@@ -684,24 +695,18 @@ FT_EXPORT int execle(const char *path, const char *arg, ...) {
 FT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
   NEED(posix_spawn);
-  int guard = tls_guard;
-  tls_guard = 1;
   env_fix fx;
   int r = real.posix_spawn(pid, path, fa, attr, argv, fix_env(envp, &fx));
   env_fix_release(&fx);
-  tls_guard = guard;
   return r;
 }
 
 FT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
   NEED(posix_spawnp);
-  int guard = tls_guard;
-  tls_guard = 1;
   env_fix fx;
   int r = real.posix_spawnp(pid, file, fa, attr, argv, fix_env(envp, &fx));
   env_fix_release(&fx);
-  tls_guard = guard;
   return r;
 }
 

@@ -68,6 +68,9 @@ extern ft_global ft_g;
 /* Create this image's spill file and write its header and process chunks.
 ** Returns 0, or -1 after one warning (the image then runs untraced). */
 int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono);
+/* Close the spill descriptor, unless the program closed it already and the
+** number now belongs to one of its own files. */
+void ft_spill_close(void);
 /* Append one chunk (payload a then b) with a single writev. */
 void ft_spill_append(uint32_t type, int tid, const void *a, size_t alen, const void *b, size_t blen);
 /* Snapshot /proc/self/maps into the spill. */

@@ -25,12 +25,57 @@ void ft_shim_guard_forever(void); /* ft_shim.c: mark the calling thread as ours 
 
 static const uint8_t zeros[8];
 
-void ft_spill_append(uint32_t type, int tid, const void *a, size_t alen, const void *b, size_t blen) {
+/* Identity of the spill file: programs that close every descriptor (daemons,
+** closefrom, close_range) close ours too, and may then open a file of their
+** own under the same number. Only the drain-lock holder writes. */
+static dev_t spill_dev;
+static ino_t spill_ino;
+#define FT_SPILL_FD_MIN 200 /* far from the low numbers a program reuses first */
+
+/* Move fd to a number >= FT_SPILL_FD_MIN when possible. */
+static int fd_up_high(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, FT_SPILL_FD_MIN);
+  if (high < 0) return fd;
+  close(fd);
+  return high;
+}
+
+static int spill_fd_is_ours(void) {
+  struct stat st;
+  return fstat(ft_g.spill_fd, &st) == 0 && st.st_dev == spill_dev && st.st_ino == spill_ino;
+}
+
+/* Our descriptor was closed (and maybe reused by the program: never touch
+** that number again): reopen the same file by path, or stop writing. */
+static void spill_reopen(void) {
+  struct stat st;
+  int fd = open(ft_g.spill_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  ft_g.spill_fd = -1;
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || st.st_dev != spill_dev || st.st_ino != spill_ino) {
+    close(fd);
+    return;
+  }
+  ft_g.spill_fd = fd_up_high(fd);
+}
+
+void ft_spill_close(void) {
+  if (ft_g.spill_fd >= 0 && spill_fd_is_ours()) close(ft_g.spill_fd);
+  ft_g.spill_fd = -1;
+}
+
+/* Append iov to the spill (one writev: appenders never interleave). */
+static void spill_writev(struct iovec *iov, int n) {
   if (ft_g.spill_fd < 0) return;
+  if (!spill_fd_is_ours()) spill_reopen();
+  if (ft_g.spill_fd >= 0) ft_writev_all(ft_g.spill_fd, iov, n);
+}
+
+void ft_spill_append(uint32_t type, int tid, const void *a, size_t alen, const void *b, size_t blen) {
   ft_chunk h = {type, (uint32_t)(alen + blen), tid, 0};
   struct iovec iov[4] = {{&h, sizeof h}, {(void *)a, alen}, {(void *)b, blen},
                          {(void *)zeros, (8 - (alen + blen) % 8) % 8}};
-  ft_writev_all(ft_g.spill_fd, iov, 4);
+  spill_writev(iov, 4);
 }
 
 /* Read a whole /proc file into kernel-backed memory that grows as needed.
@@ -108,6 +153,20 @@ static int spill_name(char *out, size_t cap, const char *prefix) {
   return 0;
 }
 
+/* Make a relative path absolute against the current directory, so that a
+** program that chdirs still gets its trace where it was asked for. */
+static int absolutize(char *path, size_t cap) {
+  if (path[0] == '/') return 0;
+  char cwd[FT_PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) return -1;
+  size_t c = strlen(cwd), p = strlen(path);
+  if (c + 1 + p + 1 > cap) return -1;
+  memmove(path + c + 1, path, p + 1);
+  memcpy(path, cwd, c);
+  path[c] = '/';
+  return 0;
+}
+
 int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   char prefix[FT_PATH_MAX + 2];
   if (ft_g.record_mode) {
@@ -119,6 +178,10 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
     if (ft_expand_output(ft_g.cfg.output, ft_g.pid, ft_g.start_unix / 1000000000u, ft_g.output_path,
                          sizeof ft_g.output_path) != 0) {
       ft_warn3("cannot expand FRAGTRACE_OUTPUT; running untraced", NULL, NULL);
+      return -1;
+    }
+    if (absolutize(ft_g.output_path, sizeof ft_g.output_path) != 0) {
+      ft_warn3("output path too long; running untraced", NULL, NULL);
       return -1;
     }
     struct stat st;
@@ -140,7 +203,11 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
     ft_warn3("cannot create trace file ", ft_g.spill_path, "; running untraced");
     return -1;
   }
-  ft_g.spill_fd = fd;
+  struct stat st;
+  fstat(fd, &st);
+  spill_dev = st.st_dev;
+  spill_ino = st.st_ino;
+  ft_g.spill_fd = fd_up_high(fd);
 
   ft_file_header h;
   memset(&h, 0, sizeof h);
@@ -158,9 +225,9 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   h.flags |= ft_tsc_mode ? FT_FLAG_TSC : 0;
   h.start_ticks = ft_g.start_ticks;
   struct iovec iov = {&h, sizeof h};
-  if (ft_writev_all(fd, &iov, 1) != 0) {
+  if (ft_writev_all(ft_g.spill_fd, &iov, 1) != 0) {
     ft_warn3("cannot write trace file ", ft_g.spill_path, "; running untraced");
-    close(fd);
+    close(ft_g.spill_fd);
     unlink(ft_g.spill_path);
     ft_g.spill_fd = -1;
     return -1;
@@ -219,7 +286,7 @@ static void drain_ring(ft_thread *t) {
   }
   iov[0].iov_base = &h;
   iov[0].iov_len = sizeof h;
-  if (ft_g.spill_fd >= 0) ft_writev_all(ft_g.spill_fd, iov, 1 + n_iov);
+  spill_writev(iov, 1 + n_iov);
   ft_ring_consume(&t->ring, n);
 }
 

@@ -521,6 +521,30 @@ static void ft_link_images(ft_ctx *c, ft_image *im, size_t n, int64_t base_proc)
   }
 }
 
+/* Under plain LD_PRELOAD each process imports its own spills at its exit,
+** so a fork child usually lands in the trace before its parent, and an exec'd
+** image may land before the image it replaced. Link such images now that
+** the other side may be here: by pid and wall-clock time, the parent being
+** the image of ppid alive at the child's start, the exec predecessor the
+** image of the same pid that ended by exec at most 10 s before. */
+static int ft_relink_earlier_imports(ft_ctx *c) {
+  static const char sql[] =
+      "UPDATE processes SET parent_proc = ("
+      "  SELECT p.proc FROM processes p WHERE p.pid = processes.ppid AND p.proc <> processes.proc"
+      "   AND p.start_unix_ns <= processes.start_unix_ns"
+      "   AND p.start_unix_ns + coalesce(p.end_ns, 0) >= processes.start_unix_ns"
+      "  ORDER BY p.start_unix_ns DESC, p.proc DESC LIMIT 1)"
+      " WHERE parent_proc IS NULL AND ppid > 0;"
+      "UPDATE processes SET exec_from = ("
+      "  SELECT p.proc FROM processes p WHERE p.pid = processes.pid AND p.proc <> processes.proc"
+      "   AND p.ended_by = 'exec' AND p.start_unix_ns < processes.start_unix_ns"
+      "   AND processes.start_unix_ns - (p.start_unix_ns + coalesce(p.end_ns, 0)) BETWEEN -1000000 AND 10000000000"
+      "  ORDER BY p.start_unix_ns DESC, p.proc DESC LIMIT 1)"
+      " WHERE exec_from IS NULL;";
+  if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return ft_sqlerr(c, "linking images of earlier imports");
+  return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Event times and packed chunks                                             */
 
@@ -1468,6 +1492,7 @@ int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n, ft_import_
     if (ft_import_image(&c) != 0) goto out;
   }
   if (ft_write_meta(&c, nim ? &im[0] : NULL) != 0) goto out;
+  if (ft_relink_earlier_imports(&c) != 0) goto out;
   if (sqlite3_exec(db, own_tx ? "COMMIT" : "RELEASE ft_import", NULL, NULL, NULL) != SQLITE_OK) {
     ft_sqlerr(&c, "committing import");
     goto out;
