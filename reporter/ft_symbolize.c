@@ -30,6 +30,19 @@
 ** lookup scans every symbol each time. Lines come from the DWARF line
 ** tables, with a CU-range index where libdw needs .debug_aranges (clang).
 **
+** Inlined code. When the address lies in a DW_TAG_inlined_subroutine, the
+** symbols row names the innermost inlined function (its line is still the
+** address's own), and `inline_frames` gets one row per enclosing level: level
+** 1 is the function it was inlined into with the call site there
+** (DW_AT_call_file/DW_AT_call_line), and so on out to the real function,
+** whose name is taken from the symbol table like any other. The DIE chain is
+** found through a per-CU index of concrete functions (built on the first
+** address in that CU) and a descent into that one function's scopes, not
+** with dwarf_getscopes: that walks the CU twice per address (the second
+** time, for the abstract origin, without pruning), and never finds a
+** function whose DIE is nested in another function's (GNU C nested
+** functions), as it prunes at the outer function's ranges.
+**
 ** Robustness: paths that are not regular ELF files (deleted, [vdso],
 ** anonymous, data files, devices) are never handed to libdw; their IPs get a
 ** row with only the module (or nothing) known. Stripped files give NULL
@@ -42,6 +55,7 @@
 
 #include <assert.h>
 #include <dlfcn.h>
+#include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -123,15 +137,34 @@ typedef struct ft_sym_ctx {
   ft_sym_lookup *lk;
   size_t nlk;
   sqlite3_stmt *ins_sym;
+  sqlite3_stmt *ins_inl;
   sqlite3_stmt *upd_build_id;
 } ft_sym_ctx;
 
-/* What one address resolved to; strings owned by the Dwfl except function. */
+/* One enclosing level of an inline chain (an inline_frames row). */
+typedef struct ft_inl_frame {
+  char *function;   /* malloc'd, NULL when unknown */
+  const char *file; /* call site in function; owned by the Dwfl, NULL when unknown */
+  int line;
+} ft_inl_frame;
+
+/* What one address resolved to; strings owned by the Dwfl except function
+** and the inline frames' functions. */
 typedef struct ft_sym_result {
-  char *function; /* malloc'd (demangled or copied) */
+  char *function; /* malloc'd (demangled or copied); the innermost inlined one */
   const char *src;
   int line;
+  ft_inl_frame *inl; /* malloc'd; inl[0] is level 1 */
+  size_t ninl;
 } ft_sym_result;
+
+/* Free what r owns and zero it. */
+static void ft_sym_result_free(ft_sym_result *r) {
+  free(r->function);
+  for (size_t i = 0; i < r->ninl; i++) free(r->inl[i].function);
+  free(r->inl);
+  memset(r, 0, sizeof *r);
+}
 
 static void ft_sym_seterr(ft_sym_ctx *c, const char *fmt, ...) {
   if (c->err == NULL || c->errlen == 0) return;
@@ -528,15 +561,296 @@ static Dwarf_Line *ft_cu_index_line(Dwfl_Module *mod, ft_cu_index *ix, GElf_Addr
   return NULL;
 }
 
+/* CU DIE whose ranges hold Dwfl address a through the CU index, or NULL;
+** *bias gets the Dwfl-to-DWARF bias. */
+static Dwarf_Die *ft_cu_index_cu(Dwfl_Module *mod, ft_cu_index *ix, GElf_Addr a, Dwarf_Addr *bias) {
+  if (!ix->built) ft_cu_index_build(mod, ix);
+  Dwarf_Addr da = a - ix->bias;
+  size_t lo = 0, hi = ix->nr;
+  while (lo < hi) { /* first range with lo > da */
+    size_t mid = lo + (hi - lo) / 2;
+    if (ix->r[mid].lo <= da) lo = mid + 1;
+    else hi = mid;
+  }
+  for (size_t i = lo, seen = 0; i > 0 && seen < 16; i--, seen++) {
+    if (da < ix->r[i - 1].hi) {
+      *bias = ix->bias;
+      return &ix->cus[ix->r[i - 1].cu];
+    }
+  }
+  return NULL;
+}
+
 static void ft_cu_index_free(ft_cu_index *ix) {
   free(ix->cus);
   free(ix->r);
   memset(ix, 0, sizeof *ix);
 }
 
-/* Resolve Dwfl address a of mod: function name (demangled) and source line. */
-static void ft_sym_resolve(Dwfl_Module *mod, ft_symtab *syms, ft_cu_index *ix, GElf_Addr a,
-                           ft_sym_result *r) {
+/* ---- inline chains ----------------------------------------------------------- */
+
+/* Deeper nesting than this (scopes, namespaces) is cut off: it only guards
+** the recursion against malformed DWARF; real inline chains are < 64. */
+#define FT_INL_MAX_DEPTH 256
+
+/* One code range of a concrete function (several for hot/cold splits). */
+typedef struct ft_fn_range {
+  Dwarf_Addr lo, hi; /* [lo, hi) in DWARF addresses */
+  Dwarf_Die die;     /* the DW_TAG_subprogram; a value, valid while the Dwfl is */
+} ft_fn_range;
+
+/* The concrete functions of one CU, sorted by lo. */
+typedef struct ft_cu_fns {
+  Dwarf_Off cu_off; /* the CU DIE's offset: the key */
+  int deep;         /* built from the whole DIE tree, see ft_cu_fns_build */
+  ft_fn_range *r;
+  size_t n, cap;
+} ft_cu_fns;
+
+/* Per-file inline state: function indexes of the CUs seen so far (sorted by
+** cu_off; pointers, so an entry stays put while others are inserted) and
+** the chain of the address being resolved. */
+typedef struct ft_inl_ctx {
+  ft_cu_fns **cus;
+  size_t ncus, cus_cap;
+  size_t last;      /* index of the CU used last: addresses come in order */
+  Dwarf_Die *chain; /* chain[0] the real function, then inlined ones outward in */
+  size_t nchain, chain_cap;
+  int chain_oom;    /* the chain is incomplete: not to be used */
+} ft_inl_ctx;
+
+static int ft_fn_range_cmp(const void *a, const void *b) {
+  const ft_fn_range *x = a, *y = b;
+  if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+  return 0;
+}
+
+/* Add the code ranges of the subprograms under parent to f: those at CU,
+** namespace or module level, or with deep those anywhere. On OOM f is
+** partial. */
+static void ft_cu_fns_collect(Dwarf_Die *parent, ft_cu_fns *f, int deep, int depth) {
+  Dwarf_Die child;
+  if (depth > FT_INL_MAX_DEPTH || dwarf_child(parent, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_subprogram) {
+      Dwarf_Addr base, lo, hi;
+      ptrdiff_t off = 0;
+      /* Declarations and abstract (DW_AT_inline) instances have no ranges. */
+      while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+        if (hi <= lo) continue;
+        if (ft_sym_reserve((void **)&f->r, &f->cap, f->n, sizeof *f->r) != 0) return;
+        f->r[f->n++] = (ft_fn_range){lo, hi, child};
+      }
+    }
+    if (deep ? dwarf_haschildren(&child) > 0 : (tag == DW_TAG_namespace || tag == DW_TAG_module))
+      ft_cu_fns_collect(&child, f, deep, depth + 1);
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* (Re)build f from CU cu. Shallow, definitions are found where GCC and clang
+** put them (C++ members too, at namespace level with DW_AT_specification),
+** without entering function bodies or class types, which hold most DIEs of
+** a CU. Deep, every DIE is visited: for a GNU C nested function, or a
+** definition inside a class. */
+static void ft_cu_fns_build(Dwarf_Die *cu, ft_cu_fns *f, int deep) {
+  f->n = 0;
+  f->deep = deep;
+  ft_cu_fns_collect(cu, f, deep, 0);
+  if (f->n > 1) qsort(f->r, f->n, sizeof *f->r, ft_fn_range_cmp);
+}
+
+/* The function index of CU cu, built on first use; NULL on OOM. */
+static ft_cu_fns *ft_inl_cu(ft_inl_ctx *x, Dwarf_Die *cu) {
+  Dwarf_Off key = dwarf_dieoffset(cu);
+  if (x->last < x->ncus && x->cus[x->last]->cu_off == key) return x->cus[x->last];
+  size_t lo = 0, hi = x->ncus;
+  while (lo < hi) { /* first entry with cu_off >= key */
+    size_t mid = lo + (hi - lo) / 2;
+    if (x->cus[mid]->cu_off < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < x->ncus && x->cus[lo]->cu_off == key) {
+    x->last = lo;
+    return x->cus[lo];
+  }
+  if (ft_sym_reserve((void **)&x->cus, &x->cus_cap, x->ncus, sizeof *x->cus) != 0) return NULL;
+  ft_cu_fns *f = calloc(1, sizeof *f);
+  if (f == NULL) return NULL;
+  f->cu_off = key;
+  ft_cu_fns_build(cu, f, 0);
+  memmove(x->cus + lo + 1, x->cus + lo, (x->ncus - lo) * sizeof *x->cus);
+  x->cus[lo] = f;
+  x->ncus++;
+  x->last = lo;
+  return f;
+}
+
+/* The concrete function of f whose code holds DWARF address da, or NULL. */
+static Dwarf_Die *ft_cu_fns_find(ft_cu_fns *f, Dwarf_Addr da) {
+  size_t lo = 0, hi = f->n;
+  while (lo < hi) { /* first range with lo > da */
+    size_t mid = lo + (hi - lo) / 2;
+    if (f->r[mid].lo <= da) lo = mid + 1;
+    else hi = mid;
+  }
+  /* Functions do not overlap; look a little further back in case. */
+  for (size_t i = lo, seen = 0; i > 0 && seen < 8; i--, seen++)
+    if (da < f->r[i - 1].hi) return &f->r[i - 1].die;
+  return NULL;
+}
+
+/* Append a copy of *die to the chain. Returns 0, or -1 (and marks the
+** chain unusable) on OOM. */
+static int ft_inl_push(ft_inl_ctx *x, const Dwarf_Die *die) {
+  if (ft_sym_reserve((void **)&x->chain, &x->chain_cap, x->nchain, sizeof *x->chain) != 0) {
+    x->chain_oom = 1;
+    return -1;
+  }
+  x->chain[x->nchain++] = *die;
+  return 0;
+}
+
+/* Append to the chain, outermost first, the inlined subroutines under
+** parent (a function or a scope in it) whose code holds DWARF address da.
+** Sibling scopes do not overlap, so only one path is followed. */
+static void ft_inl_descend(ft_inl_ctx *x, Dwarf_Die *parent, Dwarf_Addr da, int depth) {
+  Dwarf_Die child;
+  if (depth > FT_INL_MAX_DEPTH || dwarf_child(parent, &child) != 0) return;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block && tag != DW_TAG_try_block &&
+        tag != DW_TAG_catch_block)
+      continue; /* variables, parameters, call sites, types: no code inside */
+    if (dwarf_haspc(&child, da) == 1) {
+      if (tag == DW_TAG_inlined_subroutine && ft_inl_push(x, &child) != 0) return;
+      ft_inl_descend(x, &child, da, depth + 1);
+      return;
+    }
+    /* A block without ranges of its own can still hold inlined code. */
+    if (tag == DW_TAG_lexical_block && !dwarf_hasattr(&child, DW_AT_low_pc) &&
+        !dwarf_hasattr(&child, DW_AT_ranges)) {
+      size_t before = x->nchain;
+      ft_inl_descend(x, &child, da, depth + 1);
+      if (x->nchain > before) return;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* Set x->chain for DWARF address da of CU cu: the real function, then the
+** inlined subroutines holding da, outermost first (just the function when da
+** is not in inlined code; empty when da is in no known function). */
+static void ft_inl_chain(ft_inl_ctx *x, Dwarf_Die *cu, Dwarf_Addr da) {
+  x->nchain = 0;
+  x->chain_oom = 0;
+  ft_cu_fns *f = ft_inl_cu(x, cu);
+  if (f == NULL) return;
+  Dwarf_Die *fn = ft_cu_fns_find(f, da);
+  /* Deep, once per CU at most, and only for an address in none of the
+  ** functions found so far but in the CU's own ranges: libdwfl (0.188) gives
+  ** an address past a CU's last range (_start, say, from crt1.o without
+  ** DWARF, at the bottom of every stack) to that CU. Assembly code of the
+  ** CU still lands here; a CU without ranges (-1) is given the benefit. */
+  if (fn == NULL && !f->deep && dwarf_haspc(cu, da) != 0) {
+    ft_cu_fns_build(cu, f, 1);
+    fn = ft_cu_fns_find(f, da);
+  }
+  if (fn == NULL || ft_inl_push(x, fn) != 0) return;
+  ft_inl_descend(x, fn, da, 0);
+  /* A cut chain would name an outer function as the innermost one. */
+  if (x->chain_oom) x->nchain = 0;
+}
+
+static void ft_inl_ctx_free(ft_inl_ctx *x) {
+  for (size_t i = 0; i < x->ncus; i++) {
+    free(x->cus[i]->r);
+    free(x->cus[i]);
+  }
+  free(x->cus);
+  free(x->chain);
+  memset(x, 0, sizeof *x);
+}
+
+/* Demangled name of the function die is (a subprogram) or is an instance of
+** (an inlined subroutine): the linkage name, found through the abstract
+** origin and the in-class declaration, as C++ has it; else DW_AT_name.
+** malloc'd, or NULL. */
+static char *ft_die_function(Dwarf_Die *die) {
+  Dwarf_Attribute am;
+  const char *link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &am));
+  if (link == NULL) link = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &am));
+  char *out = link ? ft_demangle(link) : NULL;
+  if (out != NULL) return out;
+  const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &am));
+  if (name == NULL) name = link; /* mangled, but better than nothing */
+  return name ? strdup(name) : NULL;
+}
+
+/* Call site of inlined subroutine inl: file (from its CU's file table) and
+** line. Sets *file NULL when either is unknown. */
+static void ft_die_call_site(Dwarf_Die *inl, const char **file, int *line) {
+  Dwarf_Attribute am;
+  Dwarf_Word fidx, ln;
+  Dwarf_Die cu;
+  Dwarf_Files *files;
+  size_t nfiles;
+  *file = NULL;
+  *line = 0;
+  if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &am), &fidx) != 0 ||
+      dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &am), &ln) != 0 || ln == 0 || ln > INT32_MAX)
+    return;
+  if (dwarf_diecu(inl, &cu, NULL, NULL) == NULL || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 ||
+      fidx >= nfiles)
+    return;
+  const char *f = dwarf_filesrc(files, fidx, NULL, NULL);
+  if (f == NULL || f[0] == '\0') return;
+  *file = f;
+  *line = (int)ln;
+}
+
+/* When Dwfl address a of mod is in inlined code, make r->function the
+** innermost inlined function and fill r->inl; r->function on entry (the
+** symbol table's name) becomes the outermost level's. Otherwise, or when
+** the DWARF says too little, r is left as it is. */
+static void ft_sym_resolve_inline(Dwfl_Module *mod, ft_cu_index *ix, ft_inl_ctx *x, GElf_Addr a,
+                                  ft_sym_result *r) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die *cu = dwfl_module_addrdie(mod, a, &bias);
+  if (cu == NULL) cu = ft_cu_index_cu(mod, ix, a, &bias); /* no .debug_aranges */
+  if (cu == NULL) return;
+  ft_inl_chain(x, cu, a - bias);
+  if (x->nchain < 2) return; /* not in inlined code */
+  size_t k = x->nchain - 1;   /* inlined levels: chain[1..k] */
+  char *inner = ft_die_function(&x->chain[k]);
+  if (inner == NULL) return; /* nameless: keep the symbol table's answer */
+  ft_inl_frame *fr = calloc(k, sizeof *fr);
+  if (fr == NULL) {
+    free(inner);
+    return;
+  }
+  /* Level j is chain[k - j], called from chain[k - j + 1]'s call site. */
+  for (size_t j = 1; j <= k; j++) {
+    ft_inl_frame *f = &fr[j - 1];
+    if (j == k && r->function != NULL) {
+      /* The real function: named as a non-inlined address of it would be
+      ** (e.g. foo.cold, foo.part.0), so the two group together. */
+      f->function = r->function;
+      r->function = NULL;
+    } else {
+      f->function = ft_die_function(&x->chain[k - j]);
+    }
+    ft_die_call_site(&x->chain[k - j + 1], &f->file, &f->line);
+  }
+  free(r->function);
+  r->function = inner;
+  r->inl = fr;
+  r->ninl = k;
+}
+
+/* Resolve Dwfl address a of mod: function name (demangled), source line and
+** inline chain. */
+static void ft_sym_resolve(Dwfl_Module *mod, ft_symtab *syms, ft_cu_index *ix, ft_inl_ctx *inl,
+                           GElf_Addr a, ft_sym_result *r) {
   memset(r, 0, sizeof *r);
   const char *name = ft_symtab_find(mod, syms, a);
   if (name != NULL && name[0] != '\0') {
@@ -563,6 +877,7 @@ static void ft_sym_resolve(Dwfl_Module *mod, ft_symtab *syms, ft_cu_index *ix, G
     r->src = src;
     r->line = line;
   }
+  ft_sym_resolve_inline(mod, ix, inl, a, r);
 }
 
 static int ft_sym_insert(ft_sym_ctx *c, const ft_sym_lookup *l, const ft_sym_result *r, const char *module) {
@@ -584,10 +899,30 @@ static int ft_sym_insert(ft_sym_ctx *c, const ft_sym_lookup *l, const ft_sym_res
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE) return ft_sym_dberr(c, "inserting symbols");
+  s = c->ins_inl;
+  for (size_t i = 0; i < r->ninl; i++) {
+    const ft_inl_frame *f = &r->inl[i];
+    sqlite3_bind_int64(s, 1, l->proc);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)l->ip);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)(i + 1));
+    if (f->function) sqlite3_bind_text(s, 4, f->function, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, 4);
+    if (f->file) {
+      sqlite3_bind_text(s, 5, f->file, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int(s, 6, f->line);
+    } else {
+      sqlite3_bind_null(s, 5);
+      sqlite3_bind_null(s, 6);
+    }
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return ft_sym_dberr(c, "inserting inline_frames");
+  }
   if (c->st) {
     c->st->ips++;
     if (r->function) c->st->resolved++;
     if (r->src) c->st->with_line++;
+    if (r->ninl) c->st->inlined++;
   }
   return 0;
 }
@@ -647,6 +982,7 @@ static int ft_sym_do_file(ft_sym_ctx *c, size_t fi, size_t a, size_t b) {
 
   ft_symtab syms = {0};
   ft_cu_index cuix = {0};
+  ft_inl_ctx inl = {0};
   ft_sym_result cur = {0}; /* result for cur_addr, reused while it repeats */
   GElf_Addr cur_addr = 0;
   int have_cur = 0;
@@ -658,15 +994,16 @@ static int ft_sym_do_file(ft_sym_ctx *c, size_t fi, size_t a, size_t b) {
       continue;
     }
     if (!have_cur || l->addr != cur_addr) {
-      free(cur.function);
-      ft_sym_resolve(mod, &syms, &cuix, l->addr, &cur);
+      ft_sym_result_free(&cur);
+      ft_sym_resolve(mod, &syms, &cuix, &inl, l->addr, &cur);
       cur_addr = l->addr;
       have_cur = 1;
     }
     rc = ft_sym_insert(c, l, &cur, f->path);
   }
-  free(cur.function);
+  ft_sym_result_free(&cur);
   ft_symtab_free(&syms);
+  ft_inl_ctx_free(&inl);
   ft_cu_index_free(&cuix);
   if (dwfl) dwfl_end(dwfl);
   return rc;
@@ -681,6 +1018,10 @@ static int ft_sym_run(ft_sym_ctx *c) {
         "INSERT OR IGNORE INTO symbols(proc, pid, ip, function, file, line, module)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &c->ins_sym, NULL) != SQLITE_OK)
     return ft_sym_dberr(c, "preparing symbols insert");
+  if (sqlite3_prepare_v2(c->db,
+        "INSERT OR IGNORE INTO inline_frames(proc, ip, level, function, file, line)"
+        " VALUES (?, ?, ?, ?, ?, ?)", -1, &c->ins_inl, NULL) != SQLITE_OK)
+    return ft_sym_dberr(c, "preparing inline_frames insert");
   if (sqlite3_prepare_v2(c->db,
         "UPDATE mappings SET build_id = ? WHERE path = ? AND build_id IS NULL",
         -1, &c->upd_build_id, NULL) != SQLITE_OK)
@@ -716,18 +1057,23 @@ int ft_symbolize_trace(sqlite3 *db, ft_symbolize_stats *st, char *err, size_t er
   if (st) memset(st, 0, sizeof *st);
   if (err && errlen) err[0] = '\0';
 
-  /* A savepoint is a transaction of its own when none is open, and nests
-  ** inside the caller's when one is. */
-  if (ft_sym_exec(&c, "SAVEPOINT ft_symbolize") != 0) return -1;
+  /* With no transaction open, our own, IMMEDIATE: a deferred one (what a
+  ** bare savepoint starts) reads, then fails to upgrade to writing with
+  ** SQLITE_BUSY at once, busy handler or not, when another process is
+  ** importing into the same trace (waiting could deadlock). Inside the
+  ** caller's transaction, a savepoint nests. */
+  int own_tx = sqlite3_get_autocommit(db);
+  if (ft_sym_exec(&c, own_tx ? "BEGIN IMMEDIATE" : "SAVEPOINT ft_symbolize") != 0) return -1;
   int rc = ft_sym_run(&c);
   sqlite3_finalize(c.ins_sym);
+  sqlite3_finalize(c.ins_inl);
   sqlite3_finalize(c.upd_build_id);
   if (rc == 0) {
-    rc = ft_sym_exec(&c, "RELEASE ft_symbolize");
+    rc = ft_sym_exec(&c, own_tx ? "COMMIT" : "RELEASE ft_symbolize");
   }
   if (rc != 0) {
     /* Keep the first error message; the rollback's own is secondary. */
-    sqlite3_exec(db, "ROLLBACK TO ft_symbolize; RELEASE ft_symbolize", NULL, NULL, NULL);
+    sqlite3_exec(db, own_tx ? "ROLLBACK" : "ROLLBACK TO ft_symbolize; RELEASE ft_symbolize", NULL, NULL, NULL);
     if (st) memset(st, 0, sizeof *st);
   }
 

@@ -123,6 +123,18 @@ FROM stack_frames f
 JOIN stacks s ON s.stack_id = f.stack_id
 LEFT JOIN symbols y ON y.proc = s.proc AND y.ip = f.ip;
 
+-- Enclosing levels of an ip in inlined code (symbols.function is then the
+-- innermost inlined function); no rows when the ip is not in inlined code.
+CREATE TABLE inline_frames(
+  proc     INTEGER NOT NULL,
+  ip       INTEGER NOT NULL,
+  level    INTEGER NOT NULL,            -- 1 = the function level 0 was inlined into, ...
+  function TEXT,                        -- demangled; the last level is the real function
+  file     TEXT,                        -- call site, in this function, of level - 1
+  line     INTEGER,
+  PRIMARY KEY(proc, ip, level)
+) WITHOUT ROWID;
+
 CREATE TABLE process_samples(
   proc             INTEGER NOT NULL,
   pid              INTEGER NOT NULL,

@@ -6,7 +6,10 @@
 ** process's /proc/self/maps and return addresses captured at known lines,
 ** symbolizes it and checks function, file, line, module and build-id. Also
 ** checks the unresolvable cases (deleted file, data file, anonymous memory,
-** no mapping) and ft_demangle.
+** no mapping) and ft_demangle. The helpers ft_inltarget and
+** ft_inltarget_cxx (-O2, C and C++) allocate from always_inline functions:
+** their IPs must name the inlined function, with the enclosing levels and
+** call sites in inline_frames.
 */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -473,6 +476,197 @@ static void test_symbolize_build_id_mismatch(void **state) {
   free(t.maps);
 }
 
+/* ---- inlined code: ft_inltarget, ft_inltarget_cxx ------------------------------ */
+
+/* One level of an expected inline chain, as the helper printed it. */
+typedef struct ft_want_level {
+  char file[256]; /* base name */
+  int line;
+  char function[256];
+} ft_want_level;
+
+/* One call site: its IP, the symbols row (lv[0]) and inline_frames (lv[1..]). */
+typedef struct ft_want_site {
+  uintptr_t ip;
+  int n;
+  ft_want_level lv[8];
+} ft_want_site;
+
+typedef struct ft_inl_run {
+  int64_t pid;
+  ft_want_site sites[8];
+  int nsites;
+  char *maps;
+  size_t maps_len;
+} ft_inl_run;
+
+/* Run an inline helper and parse its report (format in tests/helpers/
+** ft_inltarget.h). */
+static void ft_run_inl_target(const char *path, ft_inl_run *t) {
+  memset(t, 0, sizeof *t);
+  FILE *p = popen(path, "r");
+  assert_non_null(p);
+  size_t len;
+  char *out = ft_slurp(p, &len);
+  assert_int_equal(pclose(p), 0);
+  assert_null(memchr(out, '\0', len));
+  out = realloc(out, len + 1);
+  out[len] = '\0';
+  char *s = out;
+  assert_int_equal(sscanf(s, "pid %" SCNd64, &t->pid), 1);
+  while ((s = strchr(s, '\n')) != NULL && strncmp(++s, "maps\n", 5) != 0) {
+    uintptr_t ip;
+    ft_want_level lv;
+    if (sscanf(s, "frame %" SCNxPTR " %255s %d %255[^\n]", &ip, lv.file, &lv.line, lv.function) == 4) {
+      assert_true(t->nsites < 8);
+      t->sites[t->nsites].ip = ip;
+      t->sites[t->nsites++].n = 0;
+    } else {
+      assert_int_equal(sscanf(s, "inline %255s %d %255[^\n]", lv.file, &lv.line, lv.function), 3);
+    }
+    assert_true(t->nsites > 0);
+    ft_want_site *w = &t->sites[t->nsites - 1];
+    assert_true(w->n < 8);
+    w->lv[w->n++] = lv;
+  }
+  assert_non_null(s);
+  t->maps_len = len - (size_t)(s + 5 - out);
+  t->maps = malloc(t->maps_len);
+  memcpy(t->maps, s + 5, t->maps_len);
+  free(out);
+}
+
+/* fn must be want, or start with it when want ends with '*'. */
+static void ft_assert_function(const char *fn, const char *want) {
+  size_t n = strlen(want);
+  if (n > 0 && want[n - 1] == '*') {
+    if (strncmp(fn, want, n - 1) != 0) fail_msg("'%s' does not start with '%.*s'", fn, (int)(n - 1), want);
+  } else {
+    assert_string_equal(fn, want);
+  }
+}
+
+/* file must be a path to a file of base name base. */
+static void ft_assert_file(const char *file, const char *base) {
+  char suffix[300];
+  snprintf(suffix, sizeof suffix, "/%s", base);
+  ft_assert_ends_with(file, suffix);
+}
+
+/* The symbols row and inline_frames rows of (proc, w->ip) are what w says. */
+static void ft_assert_site(sqlite3 *db, int64_t proc, const ft_want_site *w) {
+  ft_sym_row r = ft_get_symbol(db, proc, w->ip);
+  assert_true(r.found && r.has_function && r.has_file && r.has_line);
+  ft_assert_function(r.function, w->lv[0].function);
+  ft_assert_file(r.file, w->lv[0].file);
+  assert_int_equal(r.line, w->lv[0].line);
+
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(db,
+    "SELECT level, function, file, line FROM inline_frames WHERE proc = ? AND ip = ? ORDER BY level",
+    -1, &s, NULL), SQLITE_OK);
+  sqlite3_bind_int64(s, 1, proc);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)w->ip);
+  int level = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    level++;
+    if (level >= w->n) fail_msg("%s: unexpected inline level %d", w->lv[0].function, level);
+    const ft_want_level *lv = &w->lv[level];
+    assert_int_equal(sqlite3_column_int(s, 0), level);
+    const char *fn = (const char *)sqlite3_column_text(s, 1);
+    const char *file = (const char *)sqlite3_column_text(s, 2);
+    assert_non_null(fn);
+    assert_non_null(file);
+    ft_assert_function(fn, lv->function);
+    ft_assert_file(file, lv->file);
+    assert_int_equal(sqlite3_column_int(s, 3), lv->line);
+  }
+  sqlite3_finalize(s);
+  if (level != w->n - 1) fail_msg("%s: %d inline levels, want %d", w->lv[0].function, level, w->n - 1);
+}
+
+/* Count the sites of t that are in inlined code. */
+static long ft_inlined_sites(const ft_inl_run *t) {
+  long n = 0;
+  for (int i = 0; i < t->nsites; i++) n += t->sites[i].n > 1;
+  return n;
+}
+
+static void test_symbolize_inline(void **state) {
+  (void)state;
+  char noaranges[4096];
+  snprintf(noaranges, sizeof noaranges, "%s_noaranges", FT_INLTARGET);
+  const char *paths[] = {FT_INLTARGET, noaranges, FT_INLTARGET_CXX};
+  enum { NRUNS = 3 };
+  ft_inl_run runs[NRUNS];
+  sqlite3 *db = ft_new_trace();
+  long want_ips = 0, want_inlined = 0;
+  for (int i = 0; i < NRUNS; i++) {
+    ft_inl_run *t = &runs[i];
+    ft_run_inl_target(paths[i], t);
+    /* Otherwise this would not test what it says. */
+    assert_true(ft_inlined_sites(t) > 0);
+    ft_add_process(db, i + 1, t->pid);
+    ft_add_maps(db, i + 1, t->pid, t->maps, t->maps_len);
+    uintptr_t ips[8];
+    for (int j = 0; j < t->nsites; j++) ips[j] = t->sites[j].ip;
+    ft_add_stack(db, i + 1, i + 1, ips, t->nsites);
+    want_ips += t->nsites;
+    want_inlined += ft_inlined_sites(t);
+  }
+  /* The C helper: two levels (from a header), one level, none, and with GCC
+  ** one in a nested function, found by the deep index of its CU. */
+  assert_true(runs[0].nsites >= 3);
+  assert_int_equal(runs[0].sites[0].n, 3);
+  assert_string_equal(runs[0].sites[0].lv[0].file, "ft_inltarget.h");
+  assert_int_equal(runs[0].sites[2].n, 1);
+
+  ft_symbolize_stats st;
+  char err[256];
+  assert_int_equal(ft_symbolize_trace(db, &st, err, sizeof err), 0);
+  assert_int_equal(st.ips, want_ips);
+  assert_int_equal(st.resolved, want_ips);
+  assert_int_equal(st.with_line, want_ips);
+  assert_int_equal(st.inlined, want_inlined);
+  for (int i = 0; i < NRUNS; i++)
+    for (int j = 0; j < runs[i].nsites; j++) ft_assert_site(db, i + 1, &runs[i].sites[j]);
+
+  /* The query schema/README.md gives to expand a stack with its inline
+  ** frames lists, innermost first, every level of every site. */
+  sqlite3_stmt *s;
+  assert_int_equal(sqlite3_prepare_v2(db,
+    "SELECT c.depth, 0 AS level, c.function, c.file, c.line FROM call_sites c WHERE c.stack_id = ?1"
+    " UNION ALL"
+    " SELECT f.depth, i.level, i.function, i.file, i.line FROM stack_frames f"
+    " JOIN stacks s ON s.stack_id = f.stack_id"
+    " JOIN inline_frames i ON i.proc = s.proc AND i.ip = f.ip WHERE f.stack_id = ?1"
+    " ORDER BY 1, 2", -1, &s, NULL), SQLITE_OK);
+  sqlite3_bind_int64(s, 1, 1);
+  int rows = 0;
+  for (int j = 0; j < runs[0].nsites; j++) {
+    for (int k = 0; k < runs[0].sites[j].n; k++) {
+      assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+      assert_int_equal(sqlite3_column_int(s, 0), j);
+      assert_int_equal(sqlite3_column_int(s, 1), k);
+      ft_assert_function((const char *)sqlite3_column_text(s, 2), runs[0].sites[j].lv[k].function);
+      assert_int_equal(sqlite3_column_int(s, 4), runs[0].sites[j].lv[k].line);
+      rows++;
+    }
+  }
+  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+  assert_true(rows >= 6);
+
+  /* A second run adds nothing. */
+  int64_t inl_rows = ft_count(db, "SELECT count(*) FROM inline_frames");
+  assert_int_equal(ft_symbolize_trace(db, &st, err, sizeof err), 0);
+  assert_int_equal(st.ips, 0);
+  assert_int_equal(ft_count(db, "SELECT count(*) FROM inline_frames"), inl_rows);
+
+  sqlite3_close(db);
+  for (int i = 0; i < NRUNS; i++) free(runs[i].maps);
+}
+
 /* ---- edge cases ------------------------------------------------------------ */
 
 static void test_symbolize_empty_and_errors(void **state) {
@@ -526,6 +720,7 @@ int main(void) {
     cmocka_unit_test(test_symbolize_self),
     cmocka_unit_test(test_symbolize_nopie_shlib_stripped),
     cmocka_unit_test(test_symbolize_build_id_mismatch),
+    cmocka_unit_test(test_symbolize_inline),
     cmocka_unit_test(test_symbolize_empty_and_errors),
     cmocka_unit_test(test_demangle),
   };
