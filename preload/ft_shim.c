@@ -69,6 +69,8 @@ static struct {
   void (*exit_)(int);
   void (*Exit_)(int);
   int (*dlclose)(void *);
+  int (*unshare)(int);
+  int (*setns)(int, int);
 } real;
 
 static _Atomic int resolve_state; /* 0 none, 1 in progress, 2 done */
@@ -118,6 +120,8 @@ static void resolve_reals(void) {
     RESOLVE(posix_spawn);
     RESOLVE(posix_spawnp);
     RESOLVE(dlclose);
+    RESOLVE(unshare);
+    RESOLVE(setns);
     real.exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
     real.Exit_ = (void (*)(int))dlsym(RTLD_NEXT, "_Exit");
     tls_resolving = 0;
@@ -528,6 +532,37 @@ FT_EXPORT int dlclose(void *handle) {
     tls_guard = 0;
   }
   return real.dlclose(handle);
+}
+
+/* unshare(CLONE_NEWUSER) and setns() into a user namespace demand a
+** single-threaded caller: our writer and sampler step aside for the call
+** (events go on filling the rings meanwhile) and come back after it. */
+static int pause_background(void) {
+  if (atomic_load(&ft_g.phase) != FT_PHASE_ACTIVE || getpid() != ft_g.pid || !ft_g.background_started) return 0;
+  ft_background_stop();
+  return 1;
+}
+
+static void resume_background(int paused) {
+  if (paused && ft_background_start() != 0) atomic_store(&ft_g.phase, FT_PHASE_DONE);
+}
+
+FT_EXPORT int unshare(int flags) {
+  NEED(unshare);
+  int paused = pause_background();
+  int r = real.unshare(flags), e = errno;
+  resume_background(paused);
+  errno = e;
+  return r;
+}
+
+FT_EXPORT int setns(int fd, int nstype) {
+  NEED(setns);
+  int paused = pause_background();
+  int r = real.setns(fd, nstype), e = errno;
+  resume_background(paused);
+  errno = e;
+  return r;
 }
 
 /* ---- exec: flush, keep LD_PRELOAD and FRAGTRACE_* in the new environment ---- */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -329,6 +330,23 @@ void ft_drain_all(void) {
 ** Writer and sampler threads
 ** ---------------------------------------------------------------------- */
 
+/* Has the program's last thread gone, leaving only ours? glibc ends a
+** process with exit(0) when its last thread exits; a main() that ends with
+** pthread_exit() would otherwise wait for our threads forever. Seen as: the
+** thread-group leader is a zombie and the kernel counts no other threads
+** than it and ours. */
+static int only_our_threads_left(void) {
+  char buf[1024];
+  ssize_t n = ft_read_small_file("/proc/self/stat", buf, sizeof buf);
+  const char *paren = n > 0 ? strrchr(buf, ')') : NULL;
+  if (!paren || paren[1] != ' ' || paren[2] != 'Z') return 0;
+  n = ft_read_small_file("/proc/self/status", buf, sizeof buf);
+  const char *th = n > 0 ? strstr(buf, "\nThreads:") : NULL;
+  if (!th) return 0;
+  long threads = strtol(th + 9, NULL, 10);
+  return threads <= 1 + ft_g.background_started;
+}
+
 static void *writer_main(void *arg) {
   (void)arg;
   ft_shim_guard_forever();
@@ -343,6 +361,7 @@ static void *writer_main(void *arg) {
       spill_maps_if_changed();
     }
     pthread_mutex_unlock(&ft_g.drain_lock);
+    if (!atomic_load(&ft_g.stop) && only_our_threads_left()) exit(0); /* as glibc would */
   }
   return NULL;
 }
@@ -389,17 +408,26 @@ static void *sampler_main(void *arg) {
 
 int ft_background_start(void) {
   atomic_store(&ft_g.stop, 0);
+  /* Our threads must never take a signal meant for the program (its default
+  ** action could kill it, or its handler would run unrecorded on our thread):
+  ** they inherit a mask that blocks everything. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int r = 0;
   if (pthread_create(&ft_g.writer, NULL, writer_main, NULL) != 0) {
     ft_warn3("cannot start the writer thread; running untraced", NULL, NULL);
-    return -1;
+    r = -1;
+  } else {
+    atomic_store(&ft_g.writer_alive, 1);
+    ft_g.background_started = 1;
+    if (ft_g.cfg.sample_ms > 0 && pthread_create(&ft_g.sampler, NULL, sampler_main, NULL) != 0)
+      ft_warn3("cannot start the sampler thread; no RSS or buddyinfo samples", NULL, NULL);
+    else if (ft_g.cfg.sample_ms > 0)
+      ft_g.background_started = 2;
   }
-  atomic_store(&ft_g.writer_alive, 1);
-  ft_g.background_started = 1;
-  if (ft_g.cfg.sample_ms > 0 && pthread_create(&ft_g.sampler, NULL, sampler_main, NULL) != 0)
-    ft_warn3("cannot start the sampler thread; no RSS or buddyinfo samples", NULL, NULL);
-  else if (ft_g.cfg.sample_ms > 0)
-    ft_g.background_started = 2;
-  return 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 void ft_background_stop(void) {
@@ -410,8 +438,9 @@ void ft_background_stop(void) {
   atomic_fetch_add(&ft_g.sampler_word, 1);
   ft_futex_wake(&ft_g.sampler_word);
   /* Join so no sample or drain is half-written when the exit path writes its
-  ** last chunks; both threads notice `stop` within one wake-up. */
-  pthread_join(ft_g.writer, NULL);
+  ** last chunks; both threads notice `stop` within one wake-up. (The writer
+  ** itself may be the caller: see only_our_threads_left.) */
+  if (!pthread_equal(pthread_self(), ft_g.writer)) pthread_join(ft_g.writer, NULL);
   if (ft_g.background_started == 2) pthread_join(ft_g.sampler, NULL);
   atomic_store(&ft_g.writer_alive, 0);
   ft_g.background_started = 0;
