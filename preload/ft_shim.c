@@ -641,44 +641,24 @@ static void exec_flush_end(int locked) {
   if (locked) pthread_mutex_unlock(&ft_g.drain_lock);
 }
 
-FT_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
-  NEED(execve);
-  env_fix fx;
-  char *const *env = fix_env(envp, &fx);
-  int locked = exec_flush_begin();
-  int r = real.execve(path, argv, env);
-  int e = errno;
-  exec_flush_end(locked);
-  env_fix_release(&fx);
-  errno = e;
-  return r;
-}
+/* One exec hook: fix the environment, flush, exec; if the exec fails, undo
+** (errno preserved) and let the image go on being traced. */
+#define EXEC_HOOK(name, target_decl, target)                                   \
+  FT_EXPORT int name(target_decl, char *const argv[], char *const envp[]) {    \
+    NEED(name);                                                                \
+    env_fix fx;                                                                \
+    char *const *env = fix_env(envp, &fx);                                     \
+    int locked = exec_flush_begin();                                           \
+    int r = real.name(target, argv, env), e = errno;                           \
+    exec_flush_end(locked);                                                    \
+    env_fix_release(&fx);                                                      \
+    errno = e;                                                                 \
+    return r;                                                                  \
+  }
 
-FT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  NEED(execvpe);
-  env_fix fx;
-  char *const *env = fix_env(envp, &fx);
-  int locked = exec_flush_begin();
-  int r = real.execvpe(file, argv, env);
-  int e = errno;
-  exec_flush_end(locked);
-  env_fix_release(&fx);
-  errno = e;
-  return r;
-}
-
-FT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[]) {
-  NEED(fexecve);
-  env_fix fx;
-  char *const *env = fix_env(envp, &fx);
-  int locked = exec_flush_begin();
-  int r = real.fexecve(fd, argv, env);
-  int e = errno;
-  exec_flush_end(locked);
-  env_fix_release(&fx);
-  errno = e;
-  return r;
-}
+EXEC_HOOK(execve, const char *path, path)
+EXEC_HOOK(execvpe, const char *file, file)
+EXEC_HOOK(fexecve, int fd, fd)
 
 FT_EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
 FT_EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
@@ -727,23 +707,19 @@ FT_EXPORT int execle(const char *path, const char *arg, ...) {
   return execve(path, argv, envp);
 }
 
-FT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  NEED(posix_spawn);
-  env_fix fx;
-  int r = real.posix_spawn(pid, path, fa, attr, argv, fix_env(envp, &fx));
-  env_fix_release(&fx);
-  return r;
-}
+/* posix_spawn starts another program: only its environment needs fixing. */
+#define SPAWN_HOOK(name, target_decl, target)                                                        \
+  FT_EXPORT int name(pid_t *pid, target_decl, const posix_spawn_file_actions_t *fa,                  \
+                     const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {        \
+    NEED(name);                                                                                      \
+    env_fix fx;                                                                                      \
+    int r = real.name(pid, target, fa, attr, argv, fix_env(envp, &fx));                             \
+    env_fix_release(&fx);                                                                            \
+    return r;                                                                                        \
+  }
 
-FT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]) {
-  NEED(posix_spawnp);
-  env_fix fx;
-  int r = real.posix_spawnp(pid, file, fa, attr, argv, fix_env(envp, &fx));
-  env_fix_release(&fx);
-  return r;
-}
+SPAWN_HOOK(posix_spawn, const char *path, path)
+SPAWN_HOOK(posix_spawnp, const char *file, file)
 
 /* ------------------------------------------------------------------------
 ** The malloc family

@@ -12,8 +12,14 @@
 #define FT_EXIT_RECORD_ERROR 125
 #define FT_EXIT_USAGE 2
 
+#define FT_EXIT_GATE 1
+
 int ft_cmd_record(int argc, char **argv);
 int ft_cmd_import(int argc, char **argv);
+int ft_cmd_report(int argc, char **argv); /* cmd_report.c */
+int ft_cmd_export(int argc, char **argv); /* cmd_export.c */
+int ft_cmd_diff(int argc, char **argv);   /* cmd_diff.c */
+int ft_cmd_query(int argc, char **argv);  /* cmd_report.c: run SQL on a trace, read-only */
 
 /* Directory holding this executable (for finding ../lib/libfragtrace.so). */
 int ft_self_dir(char *out, unsigned cap);

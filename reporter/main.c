@@ -16,6 +16,10 @@ static const char usage[] =
     "Commands:\n"
     "  record [-o FILE] [options] -- CMD [ARGS...]   run CMD under the shim, write a trace\n"
     "  import -o FILE [--pid P] [SPILL...]         convert spill files into a trace\n"
+    "  report FILE [options]                       churn, leaks, peak, sizes; CI gates\n"
+    "  diff BASE NEW [options]                     compare two traces per call site\n"
+    "  export FILE --format massif|folded|pprof -o OUT\n"
+    "  query FILE SQL                              run read-only SQL on a trace\n"
     "\n"
     "  fragtrace COMMAND --help   options of one command\n"
     "  fragtrace --version\n";
@@ -57,6 +61,10 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "record")) return ft_cmd_record(argc - 1, argv + 1);
   if (!strcmp(cmd, "import")) return ft_cmd_import(argc - 1, argv + 1);
+  if (!strcmp(cmd, "report")) return ft_cmd_report(argc - 1, argv + 1);
+  if (!strcmp(cmd, "export")) return ft_cmd_export(argc - 1, argv + 1);
+  if (!strcmp(cmd, "diff")) return ft_cmd_diff(argc - 1, argv + 1);
+  if (!strcmp(cmd, "query")) return ft_cmd_query(argc - 1, argv + 1);
   ft_errorf("unknown command '%s' (see fragtrace --help)", cmd);
   return FT_EXIT_USAGE;
 }
