@@ -234,6 +234,9 @@ int ft_cmd_record(int argc, char **argv) {
 
   int n = 0;
   char **spills = list_spills(spill_dir, &n);
+  if (n == 0)
+    ft_errorf("record: no process of '%s' was traced (a statically linked program cannot be preloaded)",
+              cmd[0]);
   if (ft_import_and_symbolize(output, spills, n, !keep, quiet, pid, rc) != 0 && n > 0)
     ft_errorf("record: the raw data stays in %s", spill_dir);
   else if (!keep)
