@@ -12,7 +12,9 @@
 **      releases to allocations into an in-memory row array (address hash map
 **      for heap blocks, sorted interval set for mappings); then write the
 **      image's rows, stacks, threads, samples, buddyinfo and mappings with
-**      prepared statements. Everything happens in one transaction.
+**      prepared statements, and the summary tables computed from the rows
+**      in memory (see "Samples and summaries" below). Everything happens in
+**      one transaction.
 **
 ** Time: images with FT_FLAG_TSC stamp events in TSC ticks. The merge and the
 ** matching work on ticks (the finest order there is); rows are converted to
@@ -272,9 +274,10 @@ typedef struct ft_ctx {
   size_t *heap, *hpos; /* indexed min-heap of stream indexes */
   size_t nheap;
   long long unmatched;
+  int64_t short_lived_ns; /* meta short_lived_ns: site_stats/process_stats short_lived */
   /* statements */
   sqlite3_stmt *ins_proc, *ins_thread, *ins_row, *ins_stack, *ins_frame, *ins_sample, *ins_buddy,
-      *ins_map, *q_link;
+      *ins_map, *q_link, *ins_pstats, *ins_site, *ins_lhist, *ins_shist, *ins_tl;
 } ft_ctx;
 
 /* Record an out-of-memory error. Returns -1 for tail calls. */
@@ -1107,87 +1110,430 @@ static int ft_cmp_free_t(const void *a, const void *b, void *ctx) {
   return x < y ? -1 : x > y;
 }
 
-/* Write process_samples: the sampler's rss/vm plus the exact live heap at
-** each sample time, by one sweep over allocation and free times (rows are
-** created and freed in merge order, so both are normally sorted already). */
-static int ft_write_samples(ft_ctx *c) {
-  ft_image *img = c->img;
-  typedef struct {
-    ft_sample s;
-    int has_shim; /* the chunk is long enough to hold shim_bytes */
-  } smp;
-  smp *sm = NULL;
-  size_t nsm = 0, capsm = 0, *ai = NULL;
-  int rc = -1;
-  for (size_t i = 0; i < img->npc; i++) {
-    const ft_pchunk *p = &img->pc[i];
-    if (p->type != FT_CHUNK_SAMPLE) continue;
-    smp x = {.has_shim = p->len >= sizeof x.s};
-    memcpy(&x.s, p->payload, x.has_shim ? sizeof x.s : p->len);
-    if (FT_PUSH(sm, nsm, capsm, x) != 0) goto oom;
+/* ------------------------------------------------------------------------ */
+/* Samples and summaries                                                     */
+/*
+** process_samples' live heap and the summary tables (process_stats,
+** site_stats, site_lifetime_hist, site_size_hist, heap_timeline) are pure
+** functions of the image's rows; schema/README.md gives the equivalent SQL
+** query for every column and tests/unit/test_import.c runs those queries
+** against what is written here. They come from the rows still in memory:
+**   - one sweep over the instants of allocations and frees in time order.
+**     At an instant t the frees are applied first, then the allocations,
+**     so the state after t is "rows with t_alloc <= t < t_free" (a row
+**     allocated and freed at t is never live). Samples, timeline slice
+**     starts and the image's end are query points read between instants.
+**   - two passes over the rows: counters (backwards, which hands each row
+**     the next allocation time of its thread for `temporary`), then the
+**     histogram slots.
+** Working memory is O(stacks + threads + samples + slices): nothing per row,
+** except the allocation-order index the sweep sorts when the merge left
+** allocation times out of order (a thread's clock going backwards). */
+
+#define FT_SLICES 1000 /* heap_timeline: [0, end_ns] in slices of end_ns / 1000 + 1 */
+
+typedef struct ft_smp { /* one sampler record */
+  ft_sample s;
+  int has_shim;           /* the chunk is long enough to hold shim_bytes */
+  int64_t live_b, live_n; /* filled by the sweep */
+} ft_smp;
+
+typedef struct ft_tpt { /* a point of the live heap over time */
+  uint64_t t;
+  int64_t b, n;
+} ft_tpt;
+
+typedef struct ft_site { /* summary of one stack of the image (index: id - first id) */
+  uint64_t allocations, bytes, frees, leaked, leaked_bytes, temporary, short_lived;
+  uint64_t min_size, max_size, first_alloc, last_alloc;
+  int64_t live;            /* sweep state; dips below 0 inside an instant (frees go first) */
+  int64_t max_live;        /* -1 until the site's first allocation */
+  uint64_t max_live_ns;
+  uint64_t peak_b, peak_n; /* live at the process peak */
+  uint64_t lmask, smask;   /* occupied lifetime and size buckets */
+  size_t loff, soff;       /* first slot of the site's buckets in the histogram arrays */
+} ft_site;
+
+typedef struct ft_sweep {
+  ft_smp *sm; /* samples, sorted by time */
+  size_t nsm, ks;
+  uint64_t end, w;          /* image end; slice width */
+  uint64_t next_slice;      /* start of the next slice to read */
+  int slices_done, end_done;
+  int64_t b, n;             /* live bytes and allocations after the last instant */
+  int has_peak;
+  ft_tpt peak, t0, fin;     /* first maximum; state at 0 and at end */
+  int has_cur;              /* cur: maximum so far of the slice [cur_lo, cur_hi) */
+  uint64_t cur_lo, cur_hi;
+  ft_tpt cur;
+  uint64_t next_q;          /* time of the next query point, FT_LIVE when none */
+  ft_tpt *pts;              /* finished slices' points */
+  size_t npts, cappts;
+} ft_sweep;
+
+/* Bucket of a size or lifetime: floor(log2(x)), and 0 for x = 0. */
+static unsigned ft_bucket(uint64_t x) { return x ? 63u - (unsigned)__builtin_clzll(x) : 0u; }
+
+/* Slot of bucket b in a site's histogram: its rank among the occupied ones. */
+static size_t ft_slot(size_t off, uint64_t mask, unsigned b) {
+  assert(mask >> b & 1);
+  return off + (size_t)__builtin_popcountll(mask & ((UINT64_C(1) << b) - 1));
+}
+
+/* Timeline candidate t with the current state: keep the first maximum of
+** its slice. Candidates come in time order. Returns 0 or -1 (OOM). */
+static int ft_observe(ft_sweep *w, uint64_t t) {
+  ft_tpt p = {t, w->b, w->n};
+  if (w->has_cur && t < w->cur_hi) { /* the common case: no division */
+    assert(t >= w->cur_lo);
+    if (p.b > w->cur.b) w->cur = p;
+    return 0;
   }
-  if (!nsm) return 0;
-  /* A stable order for equal times keeps "first sample wins" (OR IGNORE). */
-  for (size_t i = 1; i < nsm; i++)
-    if (sm[i].s.t_ns < sm[i - 1].s.t_ns) {
-      /* insertion sort: samples arrive in order, this is the rare fixup */
-      smp x = sm[i];
-      size_t j = i;
-      while (j && sm[j - 1].s.t_ns > x.s.t_ns) {
-        sm[j] = sm[j - 1];
-        j--;
-      }
-      sm[j] = x;
-    }
+  if (w->has_cur && FT_PUSH(w->pts, w->npts, w->cappts, w->cur) != 0) return -1;
+  w->has_cur = 1;
+  w->cur_lo = t / w->w * w->w;
+  w->cur_hi = w->cur_lo > UINT64_MAX - w->w ? UINT64_MAX : w->cur_lo + w->w;
+  w->cur = p;
+  return 0;
+}
+
+/* Read every query point before instant T (FT_LIVE: all that are left):
+** samples get the live heap, slice starts and the end are timeline
+** candidates (a slice start carries in the state of the slice before it).
+** Returns 0 or -1 (OOM). */
+static int ft_sweep_to(ft_sweep *w, uint64_t T) {
+  for (; w->ks < w->nsm && w->sm[w->ks].s.t_ns < T; w->ks++) {
+    w->sm[w->ks].live_b = w->b;
+    w->sm[w->ks].live_n = w->n;
+  }
+  while (!w->slices_done && w->next_slice < T) {
+    if (w->next_slice == 0) w->t0 = (ft_tpt){0, w->b, w->n};
+    if (ft_observe(w, w->next_slice) != 0) return -1;
+    if (w->end - w->next_slice < w->w) w->slices_done = 1; /* slice starts stop at end */
+    else w->next_slice += w->w;
+  }
+  if (!w->end_done && w->end < T) {
+    assert(w->slices_done);
+    w->fin = (ft_tpt){w->end, w->b, w->n};
+    if (ft_observe(w, w->end) != 0) return -1;
+    w->end_done = 1;
+  }
+  uint64_t q = w->ks < w->nsm ? w->sm[w->ks].s.t_ns : FT_LIVE;
+  if (!w->slices_done && w->next_slice < q) q = w->next_slice;
+  if (!w->end_done && w->end < q) q = w->end;
+  w->next_q = q;
+  return 0;
+}
+
+/* Order timeline points by time. */
+static int ft_cmp_tpt(const void *a, const void *b) {
+  const ft_tpt *x = a, *y = b;
+  return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* Sweep the image's allocation and free instants in time order (sorting
+** index arrays only when the merge did not leave them sorted): fill the
+** samples' live heap, the process peak, every site's own maximum, and the
+** timeline points (sorted, one per t_ns, in w->pts). Returns 0 or -1. */
+static int ft_sweep_rows(ft_ctx *c, ft_sweep *w, ft_site *site, uint32_t sbase) {
+  size_t *ai = NULL;
+  w->next_q = 0; /* the first slice starts at 0 */
   int a_sorted = 1, f_sorted = 1;
   for (size_t i = 1; i < c->nrows; i++)
     if (c->rows[i].t_alloc < c->rows[i - 1].t_alloc) a_sorted = 0;
   for (size_t i = 1; i < c->nfree; i++)
     if (c->rows[c->freelog[i]].t_free < c->rows[c->freelog[i - 1]].t_free) f_sorted = 0;
   if (!a_sorted) {
-    ai = malloc((c->nrows ? c->nrows : 1) * sizeof *ai);
-    if (!ai) goto oom;
+    ai = malloc(c->nrows * sizeof *ai);
+    if (!ai) return ft_oom(c);
     for (size_t i = 0; i < c->nrows; i++) ai[i] = i;
     qsort_r(ai, c->nrows, sizeof *ai, ft_cmp_alloc_t, c->rows);
   }
+  /* The free log is ours to reorder: nothing reads it in free order later. */
   if (!f_sorted) qsort_r(c->freelog, c->nfree, sizeof *c->freelog, ft_cmp_free_t, c->rows);
   size_t ia = 0, jf = 0;
-  uint64_t live_b = 0, live_n = 0;
-  for (size_t k = 0; k < nsm; k++) {
-    uint64_t t = sm[k].s.t_ns;
-    for (; ia < c->nrows; ia++) {
-      const ft_row *r = &c->rows[ai ? ai[ia] : ia];
-      if (r->t_alloc > t) break;
-      live_b += r->size;
-      live_n++;
-    }
-    for (; jf < c->nfree; jf++) {
+  int rc = -1;
+  for (;;) {
+    uint64_t ta = ia < c->nrows ? c->rows[ai ? ai[ia] : ia].t_alloc : FT_LIVE;
+    uint64_t tf = jf < c->nfree ? c->rows[c->freelog[jf]].t_free : FT_LIVE;
+    uint64_t t = ta < tf ? ta : tf;
+    if (w->next_q < t && ft_sweep_to(w, t) != 0) goto oom;
+    if (t == FT_LIVE) break;
+    for (; jf < c->nfree && c->rows[c->freelog[jf]].t_free == t; jf++) {
       const ft_row *r = &c->rows[c->freelog[jf]];
-      if (r->t_free > t) break;
-      /* t_alloc <= t_free <= t: this row was counted in above */
-      assert(live_n > 0 && live_b >= r->size);
-      live_b -= r->size;
-      live_n--;
+      w->b -= (int64_t)r->size;
+      w->n--;
+      if (r->stack) site[r->stack - sbase].live -= (int64_t)r->size;
     }
-    sqlite3_stmt *q = c->ins_sample;
-    sqlite3_bind_int64(q, 1, img->proc);
-    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)t);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)sm[k].s.rss_bytes);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)sm[k].s.vm_bytes);
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)live_b);
-    sqlite3_bind_int64(q, 7, (sqlite3_int64)live_n);
-    if (sm[k].has_shim) sqlite3_bind_int64(q, 8, (sqlite3_int64)sm[k].s.shim_bytes);
-    else sqlite3_bind_null(q, 8);
-    if (ft_step(c, q, "inserting sample") != 0) goto out;
+    for (; ia < c->nrows && c->rows[ai ? ai[ia] : ia].t_alloc == t; ia++) {
+      const ft_row *r = &c->rows[ai ? ai[ia] : ia];
+      w->b += (int64_t)r->size;
+      w->n++;
+      if (!r->stack) continue;
+      /* Within the instant a site only grows from here on, so the first
+      ** time it passes its maximum is at this instant, and its last
+      ** allocation here leaves the instant's final value as the maximum. */
+      ft_site *s = &site[r->stack - sbase];
+      s->live += (int64_t)r->size;
+      if (s->live > s->max_live) {
+        s->max_live = s->live;
+        s->max_live_ns = t;
+      }
+    }
+    /* Every row freed by now was allocated by now: the state is a real one. */
+    assert(w->b >= 0 && w->n >= 0);
+    if (!w->has_peak || w->b > w->peak.b) {
+      w->has_peak = 1;
+      w->peak = (ft_tpt){t, w->b, w->n};
+    }
+    if (ft_observe(w, t) != 0) goto oom;
   }
+  assert(ia == c->nrows && jf == c->nfree && w->n == (int64_t)(c->nrows - c->nfree));
+  /* The points: finished slices, the last slice, t = 0, the end, the peak. */
+  if (w->has_cur && FT_PUSH(w->pts, w->npts, w->cappts, w->cur) != 0) goto oom;
+  if (FT_PUSH(w->pts, w->npts, w->cappts, w->t0) != 0 || FT_PUSH(w->pts, w->npts, w->cappts, w->fin) != 0)
+    goto oom;
+  if (w->has_peak && FT_PUSH(w->pts, w->npts, w->cappts, w->peak) != 0) goto oom;
+  qsort(w->pts, w->npts, sizeof *w->pts, ft_cmp_tpt);
+  size_t m = 0;
+  for (size_t i = 0; i < w->npts; i++) {
+    if (m && w->pts[m - 1].t == w->pts[i].t) {
+      /* the state is a function of time */
+      assert(w->pts[m - 1].b == w->pts[i].b && w->pts[m - 1].n == w->pts[i].n);
+      continue;
+    }
+    w->pts[m++] = w->pts[i];
+  }
+  w->npts = m;
   rc = 0;
   goto out;
 oom:
   ft_oom(c);
 out:
-  free(sm);
   free(ai);
+  return rc;
+}
+
+/* Per-process counters of the row pass (process_stats). */
+typedef struct ft_pstat {
+  uint64_t allocations, frees, bytes, leaked, leaked_bytes, temporary, short_lived, mmap_count, mmap_bytes;
+} ft_pstat;
+
+/* The row passes: process and site counters, then the histograms (lh:
+** counts per lifetime slot, sh: count and bytes per size slot, allocated
+** here). Needs the process peak from the sweep. Returns 0 or -1 (OOM). */
+static int ft_count_rows(ft_ctx *c, const ft_sweep *w, ft_pstat *p, ft_site *site, uint32_t sbase,
+                         uint64_t **lh, uint64_t **sh) {
+  ft_image *img = c->img;
+  /* Thread keys of the image are contiguous (assigned in ft_import_image). */
+  int64_t tbase = img->nst ? img->st[0].key : 0;
+  uint64_t *next_t = malloc((img->nst ? img->nst : 1) * sizeof *next_t);
+  if (!next_t) return ft_oom(c);
+  for (size_t i = 0; i < img->nst; i++) next_t[i] = FT_LIVE; /* no later allocation */
+  for (size_t i = c->nrows; i-- > 0;) {
+    const ft_row *r = &c->rows[i];
+    size_t th = (size_t)((int64_t)r->thread - tbase);
+    assert(th < img->nst && img->st[th].key == (int64_t)r->thread);
+    int freed = r->t_free != FT_LIVE;
+    uint64_t life = freed ? r->t_free - r->t_alloc : 0;
+    /* Temporary: freed by its own thread no later than that thread's next
+    ** allocation (in row order) was made. */
+    int temp = freed && r->free_thread == r->thread && next_t[th] >= r->t_free;
+    next_t[th] = r->t_alloc;
+    int shrt = freed && (int64_t)life < c->short_lived_ns;
+    p->allocations++;
+    p->bytes += r->size;
+    p->frees += (uint64_t)freed;
+    p->leaked += (uint64_t)!freed;
+    p->leaked_bytes += freed ? 0 : r->size;
+    p->temporary += (uint64_t)temp;
+    p->short_lived += (uint64_t)shrt;
+    if (r->kind == FT_EV_MMAP) {
+      p->mmap_count++;
+      p->mmap_bytes += r->size;
+    }
+    if (!r->stack) continue; /* stack lost: counted for the process only */
+    ft_site *s = &site[r->stack - sbase];
+    if (!s->allocations) {
+      s->min_size = s->max_size = r->size;
+      s->first_alloc = s->last_alloc = r->t_alloc;
+    }
+    s->allocations++;
+    s->bytes += r->size;
+    s->frees += (uint64_t)freed;
+    s->leaked += (uint64_t)!freed;
+    s->leaked_bytes += freed ? 0 : r->size;
+    s->temporary += (uint64_t)temp;
+    s->short_lived += (uint64_t)shrt;
+    if (r->size < s->min_size) s->min_size = r->size;
+    if (r->size > s->max_size) s->max_size = r->size;
+    if (r->t_alloc < s->first_alloc) s->first_alloc = r->t_alloc;
+    if (r->t_alloc > s->last_alloc) s->last_alloc = r->t_alloc;
+    if (w->has_peak && r->t_alloc <= w->peak.t && r->t_free > w->peak.t) { /* FT_LIVE > any time */
+      s->peak_b += r->size;
+      s->peak_n++;
+    }
+    if (freed) s->lmask |= UINT64_C(1) << ft_bucket(life);
+    s->smask |= UINT64_C(1) << ft_bucket(r->size);
+  }
+  free(next_t);
+  /* Histogram slots: only the occupied buckets, site after site. */
+  size_t nl = 0, ns = 0;
+  for (size_t k = 0; k < c->nstk; k++) {
+    site[k].loff = nl;
+    site[k].soff = ns;
+    nl += (size_t)__builtin_popcountll(site[k].lmask);
+    ns += (size_t)__builtin_popcountll(site[k].smask);
+  }
+  *lh = calloc(nl ? nl : 1, sizeof **lh);
+  *sh = calloc(ns ? 2 * ns : 1, sizeof **sh);
+  if (!*lh || !*sh) return ft_oom(c);
+  for (size_t i = 0; i < c->nrows; i++) {
+    const ft_row *r = &c->rows[i];
+    if (!r->stack) continue;
+    const ft_site *s = &site[r->stack - sbase];
+    if (r->t_free != FT_LIVE) (*lh)[ft_slot(s->loff, s->lmask, ft_bucket(r->t_free - r->t_alloc))]++;
+    size_t k = ft_slot(s->soff, s->smask, ft_bucket(r->size));
+    (*sh)[2 * k]++;
+    (*sh)[2 * k + 1] += r->size;
+  }
+  return 0;
+}
+
+/* Bind v, or NULL when has is 0. */
+static void ft_bind_opt(sqlite3_stmt *q, int i, int has, int64_t v) {
+  if (has) sqlite3_bind_int64(q, i, v);
+  else sqlite3_bind_null(q, i);
+}
+
+/* Insert the summary rows of the image. */
+static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, const ft_site *site,
+                               const uint64_t *lh, const uint64_t *sh, int has_rss, ft_tpt rss) {
+  ft_image *img = c->img;
+  sqlite3_stmt *q = c->ins_pstats;
+  const uint64_t pv[] = {p->allocations, p->frees,       p->bytes,      p->leaked,    p->leaked_bytes,
+                         p->temporary,   p->short_lived, p->mmap_count, p->mmap_bytes};
+  sqlite3_bind_int64(q, 1, img->proc);
+  for (int i = 0; i < 9; i++) sqlite3_bind_int64(q, 2 + i, (sqlite3_int64)pv[i]);
+  sqlite3_bind_int64(q, 11, w->has_peak ? w->peak.b : 0);
+  ft_bind_opt(q, 12, w->has_peak, (int64_t)w->peak.t);
+  sqlite3_bind_int64(q, 13, w->has_peak ? w->peak.n : 0);
+  ft_bind_opt(q, 14, has_rss, rss.b);
+  ft_bind_opt(q, 15, has_rss, (int64_t)rss.t);
+  if (ft_step(c, q, "inserting process_stats") != 0) return -1;
+  for (size_t k = 0; k < c->nstk; k++) {
+    const ft_site *s = &site[k];
+    if (!s->allocations) continue; /* a stack no row refers to */
+    int64_t id = c->stk[k].id;
+    assert(s->max_live >= 0);
+    q = c->ins_site;
+    const uint64_t sv[] = {s->allocations, s->bytes,    s->frees,       s->leaked,      s->leaked_bytes,
+                           s->temporary,   s->short_lived, s->min_size, s->max_size,    s->first_alloc,
+                           s->last_alloc,  (uint64_t)s->max_live,  s->max_live_ns, s->peak_b, s->peak_n};
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, img->proc);
+    for (int i = 0; i < 15; i++) sqlite3_bind_int64(q, 3 + i, (sqlite3_int64)sv[i]);
+    if (ft_step(c, q, "inserting site_stats") != 0) return -1;
+    for (unsigned b = 0; b < 64; b++) {
+      if (s->lmask >> b & 1) {
+        q = c->ins_lhist;
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int(q, 2, (int)b);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)lh[ft_slot(s->loff, s->lmask, b)]);
+        if (ft_step(c, q, "inserting site_lifetime_hist") != 0) return -1;
+      }
+      if (s->smask >> b & 1) {
+        size_t i = ft_slot(s->soff, s->smask, b);
+        q = c->ins_shist;
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int(q, 2, (int)b);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)sh[2 * i]);
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)sh[2 * i + 1]);
+        if (ft_step(c, q, "inserting site_size_hist") != 0) return -1;
+      }
+    }
+  }
+  for (size_t i = 0; i < w->npts; i++) {
+    q = c->ins_tl;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)w->pts[i].t);
+    sqlite3_bind_int64(q, 3, w->pts[i].b);
+    sqlite3_bind_int64(q, 4, w->pts[i].n);
+    if (ft_step(c, q, "inserting heap_timeline") != 0) return -1;
+  }
+  return 0;
+}
+
+/* Write process_samples (the sampler's rss/vm plus the exact live heap at
+** each sample time) and the summary tables of the current image. */
+static int ft_write_summaries(ft_ctx *c) {
+  ft_image *img = c->img;
+  ft_sweep w = {.end = img->end_ns, .w = img->end_ns / FT_SLICES + 1};
+  ft_site *site = NULL;
+  uint64_t *lh = NULL, *sh = NULL;
+  size_t capsm = 0;
+  int rc = -1;
+  for (size_t i = 0; i < img->npc; i++) {
+    const ft_pchunk *p = &img->pc[i];
+    if (p->type != FT_CHUNK_SAMPLE) continue;
+    ft_smp x = {.has_shim = p->len >= sizeof x.s};
+    memcpy(&x.s, p->payload, x.has_shim ? sizeof x.s : p->len);
+    if (FT_PUSH(w.sm, w.nsm, capsm, x) != 0) goto oom;
+  }
+  /* A stable order for equal times keeps "first sample wins" (OR IGNORE). */
+  for (size_t i = 1; i < w.nsm; i++)
+    if (w.sm[i].s.t_ns < w.sm[i - 1].s.t_ns) {
+      /* insertion sort: samples arrive in order, this is the rare fixup */
+      ft_smp x = w.sm[i];
+      size_t j = i;
+      while (j && w.sm[j - 1].s.t_ns > x.s.t_ns) {
+        w.sm[j] = w.sm[j - 1];
+        j--;
+      }
+      w.sm[j] = x;
+    }
+  /* Stack ids of the image are contiguous (ft_stack_index). */
+  uint32_t sbase = c->nstk ? c->stk[0].id : 0;
+  site = calloc(c->nstk ? c->nstk : 1, sizeof *site);
+  if (!site) goto oom;
+  for (size_t k = 0; k < c->nstk; k++) {
+    assert(c->stk[k].id == sbase + k);
+    site[k].max_live = -1;
+  }
+  if (ft_sweep_rows(c, &w, site, sbase) != 0) goto out;
+  int has_rss = 0;
+  ft_tpt rss = {0};
+  for (size_t k = 0; k < w.nsm; k++) {
+    const ft_smp *x = &w.sm[k];
+    sqlite3_stmt *q = c->ins_sample;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
+    sqlite3_bind_int64(q, 6, x->live_b);
+    sqlite3_bind_int64(q, 7, x->live_n);
+    ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
+    if (ft_step(c, q, "inserting sample") != 0) goto out;
+    /* Peak RSS over the rows stored: of equal times only the first is. */
+    if ((k == 0 || x->s.t_ns != w.sm[k - 1].s.t_ns) && (!has_rss || (int64_t)x->s.rss_bytes > rss.b)) {
+      has_rss = 1;
+      rss = (ft_tpt){x->s.t_ns, (int64_t)x->s.rss_bytes, 0};
+    }
+  }
+  ft_pstat p = {0};
+  if (ft_count_rows(c, &w, &p, site, sbase, &lh, &sh) != 0) goto out;
+  if (ft_insert_summaries(c, &w, &p, site, lh, sh, has_rss, rss) != 0) goto out;
+  rc = 0;
+  goto out;
+oom:
+  ft_oom(c);
+out:
+  free(w.sm);
+  free(w.pts);
+  free(site);
+  free(lh);
+  free(sh);
   return rc;
 }
 
@@ -1298,7 +1644,7 @@ static int ft_import_image(ft_ctx *c) {
   char *cmd = ft_join_cmdline(img->cmdline, img->cmdline_len);
   int rc = ft_write_process(c, cmd);
   free(cmd);
-  if (rc || ft_write_rows(c) || ft_write_samples(c) || ft_write_snapshots(c)) return -1;
+  if (rc || ft_write_rows(c) || ft_write_summaries(c) || ft_write_snapshots(c)) return -1;
   c->st->unmatched_frees += c->unmatched;
   c->st->events_dropped += (long long)img->dropped;
   c->st->processes++;
@@ -1336,6 +1682,19 @@ static int ft_prepare(ft_ctx *c) {
       {offsetof(ft_ctx, q_link),
        "SELECT proc, ended_by FROM processes WHERE pid = ?1 AND start_unix_ns <= ?2 AND proc <= ?3 "
        "ORDER BY start_unix_ns DESC, proc DESC LIMIT 1"},
+      {offsetof(ft_ctx, ins_pstats),
+       "INSERT INTO process_stats(proc, allocations, frees, bytes, leaked, leaked_bytes, temporary, short_lived, "
+       "mmap_count, mmap_bytes, peak_live_bytes, peak_live_ns, peak_live_allocations, peak_rss_bytes, peak_rss_ns) "
+       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+      {offsetof(ft_ctx, ins_site),
+       "INSERT INTO site_stats(stack_id, proc, allocations, bytes, frees, leaked, leaked_bytes, temporary, "
+       "short_lived, min_size, max_size, first_alloc_ns, last_alloc_ns, max_live_bytes, max_live_ns, "
+       "live_at_peak_bytes, live_at_peak_count) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"},
+      {offsetof(ft_ctx, ins_lhist), "INSERT INTO site_lifetime_hist(stack_id, bucket, count) VALUES (?1,?2,?3)"},
+      {offsetof(ft_ctx, ins_shist),
+       "INSERT INTO site_size_hist(stack_id, bucket, count, bytes) VALUES (?1,?2,?3,?4)"},
+      {offsetof(ft_ctx, ins_tl),
+       "INSERT INTO heap_timeline(proc, t_ns, live_bytes, live_allocations) VALUES (?1,?2,?3,?4)"},
   };
   for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
     sqlite3_stmt **slot = (sqlite3_stmt **)((char *)c + q[i].off);
@@ -1384,6 +1743,35 @@ static int ft_meta_add(ft_ctx *c, const char *key, long long v) {
   return rc;
 }
 
+/* Default of meta `short_lived_ns` (1 ms, the default of `fragtrace report
+** --short-lived`): the threshold of the short_lived summary columns. */
+#define FT_SHORT_LIVED_NS 1000000
+
+/* Write meta `short_lived_ns` unless the trace has it (an earlier import, or
+** the user, chose it: appended images must count by the same threshold),
+** and read it into c. Returns 0 or -1 with the error. */
+static int ft_read_short_lived(ft_ctx *c) {
+  static const char sql[] = "INSERT OR IGNORE INTO meta(key, value) VALUES ('short_lived_ns', ?1);"
+                            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'short_lived_ns'";
+  sqlite3_stmt *q = NULL;
+  const char *tail = sql;
+  char buf[32];
+  int rc = -1;
+  if (sqlite3_prepare_v2(c->db, tail, -1, &q, &tail) != SQLITE_OK) goto out;
+  snprintf(buf, sizeof buf, "%lld", (long long)FT_SHORT_LIVED_NS); /* text, like the other meta values */
+  sqlite3_bind_text(q, 1, buf, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(q) != SQLITE_DONE) goto out;
+  sqlite3_finalize(q);
+  q = NULL;
+  if (sqlite3_prepare_v2(c->db, tail, -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) goto out;
+  c->short_lived_ns = sqlite3_column_int64(q, 0);
+  rc = 0;
+out:
+  if (rc) ft_sqlerr(c, "reading meta short_lived_ns");
+  sqlite3_finalize(q);
+  return rc;
+}
+
 /* Write the import's meta rows: `command` (first import wins),
 ** `imported_unix_ns` (last import wins), `anomalies` (summed), and
 ** `clock_estimated` (summed, only once it happens). */
@@ -1423,8 +1811,9 @@ fail:
 
 /* Free everything c and the images own (statements, buffers, mappings). */
 static void ft_cleanup(ft_ctx *c, ft_image *im, size_t n) {
-  sqlite3_stmt *all[] = {c->ins_proc,  c->ins_thread, c->ins_row, c->ins_stack, c->ins_frame,
-                         c->ins_sample, c->ins_buddy, c->ins_map, c->q_link};
+  sqlite3_stmt *all[] = {c->ins_proc,   c->ins_thread, c->ins_row,   c->ins_stack, c->ins_frame,
+                         c->ins_sample, c->ins_buddy,  c->ins_map,   c->q_link,    c->ins_pstats,
+                         c->ins_site,   c->ins_lhist,  c->ins_shist, c->ins_tl};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
   free(c->rows);
   free(c->freelog);
@@ -1484,7 +1873,7 @@ int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n, ft_import_
   }
   in_tx = 1;
   int64_t next_proc;
-  if (ft_read_next_keys(&c, &next_proc) != 0 || ft_prepare(&c) != 0) goto out;
+  if (ft_read_next_keys(&c, &next_proc) != 0 || ft_prepare(&c) != 0 || ft_read_short_lived(&c) != 0) goto out;
   for (size_t i = 0; i < nim; i++) im[i].proc = next_proc + (int64_t)i;
   ft_link_images(&c, im, nim, next_proc - 1);
   for (size_t i = 0; i < nim; i++) {

@@ -4,7 +4,9 @@
 ** timestamp, matches frees to allocations (including cross-thread frees and
 ** immediate address reuse), splits mmap rows on partial munmap, links fork
 ** children and exec'd images to their parents, and fills process_samples'
-** live heap from the matched rows.
+** live heap and the summary tables (process_stats, site_stats, the site
+** histograms, heap_timeline; defined in schema/README.md) from the matched
+** rows.
 */
 #ifndef FT_IMPORT_H
 #define FT_IMPORT_H

@@ -174,8 +174,10 @@ static int teardown(void **state) {
 ** to a new spill file of the fixture; returns its path. */
 static const char *fx_write(fx *f, sb *s, size_t keep) {
   assert_true(f->npaths < 16);
-  char *p = f->paths[f->npaths++];
-  snprintf(p, 160, "%s/spill.%d", f->dir, f->npaths);
+  char *p = f->paths[f->npaths++], name[160];
+  /* via a local buffer: gcc cannot tell that f->dir and p do not overlap */
+  snprintf(name, sizeof name, "%s/spill.%d", f->dir, f->npaths);
+  memcpy(p, name, sizeof name);
   FILE *fp = fopen(p, "wb");
   assert_non_null(fp);
   size_t len = keep ? keep : s->n;
@@ -233,6 +235,90 @@ static long long anomalies(sqlite3 *db) {
   return q_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'anomalies'");
 }
 
+/* ---- summary tables --------------------------------------------------------- */
+
+/* One result set as text: column names, then one line per row with typed
+** values ("i:", "r:", "t:", NULL), so 1 and 1.0 or 0 and NULL differ. */
+static char *dump_rows(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) fail_msg("%s\n-> %s", sql, sqlite3_errmsg(db));
+  sb out = {0};
+  char buf[128];
+  int nc = sqlite3_column_count(q);
+  for (int i = 0; i < nc; i++) {
+    snprintf(buf, sizeof buf, "%s%s", i ? " " : "", sqlite3_column_name(q, i));
+    sb_put(&out, buf, strlen(buf));
+  }
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    sb_put(&out, "\n", 1);
+    for (int i = 0; i < nc; i++) {
+      switch (sqlite3_column_type(q, i)) {
+      case SQLITE_INTEGER: snprintf(buf, sizeof buf, "i:%lld", (long long)sqlite3_column_int64(q, i)); break;
+      case SQLITE_FLOAT: snprintf(buf, sizeof buf, "r:%.17g", sqlite3_column_double(q, i)); break;
+      case SQLITE_NULL: snprintf(buf, sizeof buf, "NULL"); break;
+      default: snprintf(buf, sizeof buf, "t:%.100s", (const char *)sqlite3_column_text(q, i)); break;
+      }
+      sb_put(&out, i ? " " : "", i ? 1 : 0);
+      sb_put(&out, buf, strlen(buf));
+    }
+  }
+  if (rc != SQLITE_DONE) fail_msg("%s\n-> %s", sql, sqlite3_errmsg(db));
+  sqlite3_finalize(q);
+  sb_put(&out, "", 1);
+  return (char *)out.b;
+}
+
+/* schema/README.md, read once. */
+static const char *readme(void) {
+  static char *text;
+  if (text) return text;
+  FILE *fp = fopen(FT_FIXTURES "/../../schema/README.md", "rb");
+  assert_non_null(fp);
+  sb s = {0};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sb_put(&s, buf, n);
+  fclose(fp);
+  sb_put(&s, "", 1);
+  return text = (char *)s.b;
+}
+
+/* Every summary table equals, row for row and column for column, what the
+** query documented for it in schema/README.md returns (the ```sql blocks
+** that start with "-- equivalent of: TABLE"). */
+static void check_summaries(sqlite3 *db) {
+  static const char *const tables[] = {"process_stats", "site_stats", "site_lifetime_hist", "site_size_hist",
+                                       "heap_timeline"};
+  static const char mark[] = "```sql\n-- equivalent of: ";
+  int seen[5] = {0};
+  for (const char *p = strstr(readme(), mark); p; p = strstr(p, mark)) {
+    const char *name = p + strlen(mark), *nl = strchr(name, '\n');
+    const char *sql = p + strlen("```sql\n"), *end = strstr(sql, "\n```");
+    assert_non_null(nl);
+    assert_non_null(end);
+    int t = -1;
+    for (int i = 0; i < 5; i++)
+      if ((size_t)(nl - name) == strlen(tables[i]) && !strncmp(name, tables[i], (size_t)(nl - name))) t = i;
+    if (t < 0) fail_msg("README documents an unknown summary table: %.*s", (int)(nl - name), name);
+    seen[t]++;
+    char *doc_sql = strndup(sql, (size_t)(end - sql)), table_sql[128];
+    /* Every table's primary key is its first column, or its first two. */
+    snprintf(table_sql, sizeof table_sql, "SELECT * FROM %s ORDER BY 1, 2", tables[t]);
+    char *want = dump_rows(db, doc_sql), *got = dump_rows(db, table_sql);
+    if (strcmp(want, got) != 0)
+      fail_msg("%s differs from its documented query\n-- query:\n%.3000s\n-- table:\n%.3000s", tables[t], want, got);
+    /* comparing empty tables proves nothing: every image has these rows */
+    if (t == 0 || t == 4) assert_non_null(strchr(got, '\n'));
+    free(want);
+    free(got);
+    free(doc_sql);
+    p = end;
+  }
+  for (int i = 0; i < 5; i++)
+    if (seen[i] != 1) fail_msg("README has %d queries for %s", seen[i], tables[i]);
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 /* malloc/free/leak, one thread, plus process-level facts. */
@@ -270,6 +356,7 @@ static void test_simple(void **state) {
   assert_string_equal(q_str(f->db, "SELECT value FROM meta WHERE key = 'command'"), "prog a b c");
   assert_int_equal(anomalies(f->db), 0);
   assert_true(q_int(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'imported_unix_ns'") > 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -284,6 +371,7 @@ static void test_kinds(void **state) {
   fx_import(f);
   assert_string_equal(rows_of(f->db, 0),
                       "1 calloc 100 0x1000 64 10 31 100 - | 2 memalign 100 0x4000 4096 20 30 100 -");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -303,6 +391,7 @@ static void test_realloc_chain(void **state) {
                                          "3 realloc 100 0xc000 30 5 6 100 - | "
                                          "4 realloc 100 0xc000 40 7 - - -");
   assert_int_equal(anomalies(f->db), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -321,6 +410,7 @@ static void test_cross_thread_free(void **state) {
                                    "(SELECT free_thread FROM allocation_rows ORDER BY id)"),
                       "2,-");
   assert_int_equal(f->st.threads, 2);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -343,6 +433,7 @@ static void test_reuse_out_of_order(void **state) {
   assert_string_equal(q_str(f->db, "SELECT group_concat(thread||'='||tid, ',') FROM threads"), "1=201,2=202");
   assert_int_equal(f->st.unmatched_frees, 0);
   assert_int_equal(anomalies(f->db), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -381,6 +472,7 @@ static void test_reuse_tie(void **state) {
                                          "9 malloc 501 0x1000 32 50 50 502 -");
   assert_int_equal(f->st.unmatched_frees, 0);
   assert_int_equal(anomalies(f->db), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -402,6 +494,7 @@ static void test_tie_chain(void **state) {
                                          "4 malloc 101 0x1000 32 50 - - -");
   assert_int_equal(f->st.unmatched_frees, 0);
   assert_int_equal(anomalies(f->db), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -418,6 +511,7 @@ static void test_anomaly(void **state) {
   assert_string_equal(rows_of(f->db, 0), "1 malloc 101 0x1000 16 10 20 101 - | 2 malloc 101 0x1000 32 20 - - -");
   assert_int_equal(anomalies(f->db), 1);
   assert_int_equal(q_int(f->db, "SELECT unmatched_frees FROM processes"), 2);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -446,6 +540,7 @@ static void test_munmap_partial(void **state) {
   assert_string_equal(q_str(f->db, "SELECT group_concat(depth||':'||printf('0x%x', ip), ',') FROM "
                                    "(SELECT * FROM stack_frames ORDER BY depth)"),
                       "0:0x401000,1:0x402000,2:0x403000");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -461,6 +556,7 @@ static void test_munmap_other_thread(void **state) {
   fx_import(f);
   assert_string_equal(rows_of(f->db, 0), "1 mmap 101 0x10000 12288 10 20 102 - | "
                                          "2 mmap 101 0x11000 8192 20 - - -");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -477,6 +573,7 @@ static void test_map_fixed(void **state) {
                                          "3 mmap 100 0x402000 8192 20 30 100 - | "
                                          "4 mmap 100 0x401000 4096 20 30 100 -");
   assert_int_equal(anomalies(f->db), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -493,6 +590,7 @@ static void test_mmap_tie(void **state) {
   assert_string_equal(rows_of(f->db, 0), "1 mmap 101 0x500000 4096 10 50 102 - | "
                                          "2 malloc 102 0x9000 8 20 - - - | "
                                          "3 mmap 101 0x500000 4096 50 - - -");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -530,6 +628,7 @@ static void test_stack_dedup(void **state) {
                                    "(SELECT ip FROM stack_frames WHERE stack_id = 1 ORDER BY depth)"),
                       "1,2,3,4,5");
   assert_int_equal(q_int(f->db, "SELECT count(*) FROM stack_frames"), 12);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -567,6 +666,7 @@ static void test_fork_exec(void **state) {
   assert_int_equal(q_int(f->db, "SELECT exit_status FROM processes WHERE proc = 3"), 137);
   assert_int_equal(q_int(f->db, "SELECT exit_status FROM processes WHERE proc = 1"), -1);
   assert_int_equal(ft_import_set_exit_status(f->db, 999, 1), -1);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -664,6 +764,7 @@ static void test_live_bytes(void **state) {
                                 "(SELECT IFNULL(SUM(size), 0) FROM allocations a WHERE a.proc = s.proc "
                                 "AND a.t_alloc_ns <= s.t_ns AND (a.t_free_ns IS NULL OR s.t_ns < a.t_free_ns))"),
                    0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -691,6 +792,7 @@ static void test_packed(void **state) {
                                    "(SELECT ip FROM stack_frames WHERE stack_id = 1 ORDER BY depth)"),
                       "0x401000,0x401100,0x3fff00,0x500000,0x7fffffff0000");
   assert_int_equal(f->st.truncated_files, 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -744,6 +846,7 @@ static void test_tsc_clock(void **state) {
                       "649:10:1 650:50:2");
   assert_int_equal(q_int(f->db, "SELECT end_ns FROM processes"), 2000);
   assert_int_equal(q_int(f->db, "SELECT count(*) FROM meta WHERE key = 'clock_estimated'"), 0);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -761,6 +864,7 @@ static void test_tsc_no_pairs(void **state) {
   assert_int_equal(q_int(f->db, "SELECT t_alloc_ns < t_free_ns AND t_free_ns > (SELECT t_alloc_ns FROM "
                                 "allocations WHERE id = 2) FROM allocations WHERE id = 1"),
                    1);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -779,6 +883,7 @@ static void test_sample_shim_bytes(void **state) {
                                    "IFNULL(shim_bytes, '-'), ' ') FROM "
                                    "(SELECT * FROM process_samples ORDER BY t_ns)"),
                       "10:1:2:4096 20:3:4:-");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -822,6 +927,7 @@ static void test_snapshots(void **state) {
       "55d0c0a00000-55d0c0a02000 0 /usr/bin/prog | 55d0c0a02000-55d0c0a08000 2000 /usr/bin/prog | "
       "7f1000000000-7f1000100000 28000 /lib/x86_64-linux-gnu/libc.so.6 | "
       "7f2000000000-7f2000001000 0 /tmp/my lib.so (deleted)");
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -854,6 +960,204 @@ static void test_append(void **state) {
   assert_string_equal(q_str(f->db, "SELECT group_concat(thread||':'||proc, ' ') FROM threads"), "1:1 2:2");
   assert_string_equal(q_str(f->db, "SELECT value FROM meta WHERE key = 'command'"), "first");
   assert_int_equal(anomalies(f->db), 1); /* summed over imports */
+  check_summaries(f->db);
+  free(s.b);
+}
+
+#define S1 0xa1 /* stack hashes */
+#define S2 0xa2
+#define SITE(t, type, a, n, s) EV(t, type, a, n, s)
+
+/* Every summary column on a trace small enough to work out by hand
+** (schema/README.md has the definitions): two threads with cross-thread
+** frees, ties of frees and allocations, a realloc in place, a
+** zero-lifetime block, a lost stack, a partial munmap by the other thread,
+** duplicate samples; an image whose slices hold several instants; an image
+** without allocations; and a short_lived_ns the trace already had. */
+static void test_summaries(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  const ft_event stk[] = {EV(0, FT_EV_STACK, 0, 1, S1), {0x401000, 0, 0, 0}, EV(0, FT_EV_STACK, 0, 1, S2),
+                          {0x402000, 0, 0, 0}};
+  sb_header(&s, 100, 1, 1000, 5000, 0, 0);
+  sb_events(&s, 101, stk, 4);
+  SB_EVENTS(&s, 101, SITE(10, FT_EV_MALLOC, 0x1000, 100, S1), FREE(20, 0x1000),
+            SITE(30, FT_EV_MALLOC, 0x2000, 1000, S1), SITE(40, FT_EV_MALLOC, 0x3000, 5, S2), FREE(50, 0x2000),
+            SITE(70, FT_EV_MALLOC, 0x5000, 2000, S2), FREE(80, 0x3000), SITE(90, FT_EV_MALLOC, 0x7000, 2500, S1),
+            FREE(100, 0x7000), SITE(100, FT_EV_REALLOC, 0x7000, 3000, S1), SITE(110, FT_EV_MALLOC, 0x9000, 0, S2),
+            FREE(110, 0x9000), SITE(140, FT_EV_MALLOC, 0xa000, 64, S1), SITE(150, FT_EV_MMAP, 0x100000, 3 * PG, S2));
+  SB_EVENTS(&s, 102, MALLOC(50, 0x4000, 2000), FREE(60, 0x4000), SITE(80, FT_EV_MALLOC, 0x6000, 3, S1),
+            FREE(90, 0x5000), FREE(120, 0x7000), FREE(130, 0x6000), MUNMAP(160, 0x101000, PG));
+  sb_sample(&s, 55, 1000, 1);
+  sb_sample(&s, 125, 5000, 1);
+  sb_sample(&s, 125, 9000, 1); /* same instant: not stored, not the peak */
+  sb_sample(&s, 180, 5000, 1);
+  sb_exit(&s, 200, 0);
+  fx_write(f, &s, 0);
+  /* pid 200: end 5000, slices of 6 ns; a free at the peak instant (1001:
+  ** that block is not live at the peak); a lifetime of exactly 15 ns (not
+  ** short-lived) */
+  sb_header(&s, 200, 1, 2000, 6000, 0, 0);
+  SB_EVENTS(&s, 201, SITE(990, FT_EV_MALLOC, 0x500, 7, S1), SITE(1000, FT_EV_MALLOC, 0x1000, 10, S1), SITE(1001, FT_EV_MALLOC, 0x2000, 20, S1),
+            FREE(1001, 0x500), FREE(1003, 0x2000), FREE(1004, 0x1000), SITE(1005, FT_EV_MALLOC, 0x3000, 5, S1),
+            SITE(1010, FT_EV_MALLOC, 0x4000, 25, S1), FREE(1025, 0x4000));
+  sb_exit(&s, 5000, 0);
+  fx_write(f, &s, 0);
+  /* pid 300: nothing allocated */
+  sb_header(&s, 300, 1, 3000, 7000, 0, 0);
+  sb_exit(&s, 7, 0);
+  fx_write(f, &s, 0);
+  assert_int_equal(sqlite3_exec(f->db, "INSERT INTO meta VALUES ('short_lived_ns', '15')", NULL, NULL, NULL),
+                   SQLITE_OK);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT value FROM meta WHERE key = 'short_lived_ns'"), "15");
+  assert_string_equal(rows_of(f->db, 1), "1 malloc 101 0x1000 100 10 20 101 1 | "
+                                         "2 malloc 101 0x2000 1000 30 50 101 1 | "
+                                         "3 malloc 101 0x3000 5 40 80 101 2 | "
+                                         "4 malloc 102 0x4000 2000 50 60 102 - | "
+                                         "5 malloc 101 0x5000 2000 70 90 102 2 | "
+                                         "6 malloc 102 0x6000 3 80 130 102 1 | "
+                                         "7 malloc 101 0x7000 2500 90 100 101 1 | "
+                                         "8 realloc 101 0x7000 3000 100 120 102 1 | "
+                                         "9 malloc 101 0x9000 0 110 110 101 2 | "
+                                         "10 malloc 101 0xa000 64 140 - - 1 | "
+                                         "11 mmap 101 0x100000 12288 150 160 102 2 | "
+                                         "12 mmap 101 0x100000 4096 160 - - 2 | "
+                                         "13 mmap 101 0x102000 4096 160 - - 2");
+  /* Live heap: 10:100 20:0 30:1000 40:1005 50:2005 60:5 70:2005 (not a new
+  ** maximum) 80:2003 90:2503 (frees first: never 4503) 100:3003 110:3003
+  ** 120:3 130:0 140:64 150:12352 160:8256. Temporary: rows 1 (A's next
+  ** allocation at 30 >= 20), 4 (B's next at 80), 6 (B's last), 7 (realloc
+  ** at the free's instant), 9 (zero lifetime); not 2 (row 3 came at 40 <
+  ** 50) nor 3 (row 5). Short-lived (< 15 ns): rows 1, 4, 7, 9, 11. */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(x, ' | ') FROM (SELECT proc||' '||allocations||' '||"
+                                   "frees||' '||bytes||' '||leaked||' '||leaked_bytes||' '||temporary||' '||"
+                                   "short_lived||' '||mmap_count||' '||mmap_bytes||' '||peak_live_bytes||' '||"
+                                   "IFNULL(peak_live_ns,'-')||' '||peak_live_allocations||' '||"
+                                   "IFNULL(peak_rss_bytes,'-')||' '||IFNULL(peak_rss_ns,'-') AS x "
+                                   "FROM process_stats ORDER BY proc)"),
+                      "1 13 10 31152 3 8256 5 5 3 20480 12352 150 2 5000 125 | "
+                      "2 5 4 67 1 5 2 3 0 0 30 1001 2 - - | "
+                      "3 0 0 0 0 0 0 0 0 0 0 - 0 - -");
+  /* S1 (id 1) live: 10:100 ... 90:2503 100:3003; at the peak (150) row 10.
+  ** S2 (id 2) live: 40:5 70:2005 80:2000 90:0 150:12288 160:8192; at the
+  ** peak row 11. Image 2's S1 (id 3) is its own site. */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(x, ' | ') FROM (SELECT stack_id||' '||proc||' '||"
+                                   "allocations||' '||bytes||' '||frees||' '||leaked||' '||leaked_bytes||' '||"
+                                   "temporary||' '||short_lived||' '||min_size||' '||max_size||' '||"
+                                   "first_alloc_ns||' '||last_alloc_ns||' '||max_live_bytes||' '||"
+                                   "max_live_ns||' '||live_at_peak_bytes||' '||live_at_peak_count AS x "
+                                   "FROM site_stats ORDER BY stack_id)"),
+                      "1 1 6 6667 5 1 64 3 2 3 3000 10 140 3003 100 64 1 | "
+                      "2 1 6 22485 4 2 8192 1 2 0 12288 40 160 12288 150 12288 1 | "
+                      "3 2 5 67 4 1 5 2 3 5 25 990 1010 30 1001 30 2");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(stack_id||':'||bucket||'='||count, ' ') FROM "
+                                   "(SELECT * FROM site_lifetime_hist ORDER BY 1, 2)"),
+                      "1:3=2 1:4=2 1:5=1 2:0=1 2:3=1 2:4=1 2:5=1 3:1=1 3:2=1 3:3=2");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(stack_id||':'||bucket||'='||count||'/'||bytes, ' ') FROM "
+                                   "(SELECT * FROM site_size_hist ORDER BY 1, 2)"),
+                      "1:1=1/3 1:6=2/164 1:9=1/1000 1:11=2/5500 "
+                      "2:0=1/0 2:2=1/5 2:10=1/2000 2:12=2/8192 2:13=1/12288 "
+                      "3:2=2/12 3:3=1/10 3:4=2/45");
+  /* Image 1 ends at 200: slices of 1 ns, a point for every ns. */
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM heap_timeline WHERE proc = 1"), 201);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes||'/'||live_allocations, ' ') FROM "
+                                   "(SELECT * FROM heap_timeline WHERE proc = 1 AND t_ns IN (0, 9, 10, 89, 90, "
+                                   "150, 159, 160, 200) ORDER BY t_ns)"),
+                      "0:0/0 9:0/0 10:100/1 89:2003/2 90:2503/2 150:12352/2 159:12352/2 160:8256/3 200:8256/3");
+  /* Image 2: slices of 6 ns. [996, 1002) peaks at 1001; [1002, 1008)
+  ** starts with the 30 bytes carried in; [1008, 1014) reaches 30 again at
+  ** 1010 (the peak stays at 1001: the first instant). */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes||'/'||live_allocations, ' ') FROM "
+                                   "(SELECT * FROM heap_timeline WHERE proc = 2 AND t_ns BETWEEN 990 AND 1010 "
+                                   "ORDER BY t_ns)"),
+                      "990:7/1 1001:30/2 1002:30/2 1010:30/2");
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM heap_timeline WHERE proc = 2"), 5000 / 6 + 1 + 1);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes, ' ') FROM "
+                                   "(SELECT * FROM heap_timeline WHERE proc = 2 AND t_ns >= 4990 ORDER BY t_ns)"),
+                      "4992:5 4998:5 5000:5");
+  /* Image 3: nothing, every ns of its 7 */
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||live_bytes, ' ') FROM "
+                                   "(SELECT * FROM heap_timeline WHERE proc = 3 ORDER BY t_ns)"),
+                      "0:0 1:0 2:0 3:0 4:0 5:0 6:0 7:0");
+  check_summaries(f->db);
+  free(s.b);
+}
+
+/* xorshift64 for the random traces. */
+static uint64_t rnd(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* Random traces: threads allocating (all kinds, sizes from 0 to 2^40, four
+** stacks and none), freeing their own and others' blocks, mapping and
+** unmapping pieces, at a clock that often does not move (ties within and
+** across threads); samples with repeated times; several images. The
+** summary tables must equal their documented queries. */
+static void test_summaries_random(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  enum { NT = 3, NEV = 3000 };
+  for (int img = 0; img < 4; img++) {
+    ft_event *ev[NT];
+    size_t nev[NT] = {0};
+    for (int t = 0; t < NT; t++) ev[t] = calloc(NEV, sizeof **ev);
+    uint64_t live[512], maps[64], now = 0, next_addr = 0x10000;
+    size_t nlive = 0, nmaps = 0;
+    sb_header(&s, 100 + img, 1, 1000 + (uint64_t)img, 5000 + (uint64_t)img, 0, 0);
+    for (int i = 0; i < NEV; i++) {
+      now += rnd(&x) % 4 == 0 ? rnd(&x) % (img == 3 ? 100000 : 7) : 0;
+      int t = (int)(rnd(&x) % NT);
+      uint64_t r = rnd(&x), hash = (uint64_t[]){0, S1, S2, 0xa3, 0xa4}[r % 5];
+      unsigned what = (unsigned)(r >> 8) % 16;
+      /* few distinct sizes, so that maxima repeat (the first one counts) */
+      uint64_t size = (r >> 16) % 5 == 0   ? 0
+                      : (r >> 20) % 9 == 0 ? (uint64_t)1 << (r >> 24) % 41
+                                           : 8 * ((r >> 24) % 4);
+      ft_event *e = &ev[t][nev[t]++];
+      if (what < 6 && nlive < 512) {
+        live[nlive++] = next_addr;
+        *e = EV(now, what % 4, next_addr, size, hash);
+        next_addr += 0x100;
+      } else if (what < 12 && nlive) {
+        size_t k = rnd(&x) % nlive;
+        *e = FREE(now, live[k]);
+        live[k] = live[--nlive];
+      } else if (what < 14 && nmaps < 64) {
+        maps[nmaps++] = 0x40000000 + (uint64_t)i * 16 * PG;
+        *e = EV(now, FT_EV_MMAP, maps[nmaps - 1], (1 + r % 8) * PG, hash);
+      } else if (nmaps) {
+        size_t k = rnd(&x) % nmaps;
+        *e = MUNMAP(now, maps[k] + (r >> 40) % 8 * PG, (1 + (r >> 50) % 3) * PG);
+        if ((r >> 60) % 2) maps[k] = maps[--nmaps];
+      } else {
+        *e = FREE(now, 0xdead); /* unmatched */
+      }
+      if (i % 500 == 0) sb_sample(&s, now / 2 * 2, rnd(&x) % 4 * 1000, 1); /* times repeat */
+    }
+    for (int t = 0; t < NT; t++) {
+      size_t half = nev[t] / 2;
+      sb_events(&s, 1000 * img + t + 1, ev[t], half);
+      sb_packed(&s, 1000 * img + t + 1, ev[t] + half, nev[t] - half);
+      free(ev[t]);
+    }
+    sb_exit(&s, now + (uint64_t)img * 13, 0);
+    fx_write(f, &s, 0);
+  }
+  fx_import(f);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM process_stats"), 4);
+  /* the traces are what the test means them to be: ties, all cases */
+  assert_true(q_int(f->db, "SELECT sum(temporary) FROM process_stats") > 100);
+  assert_true(q_int(f->db, "SELECT count(*) FROM allocations WHERE lifetime_ns = 0") > 50);
+  assert_true(q_int(f->db, "SELECT count(*) FROM allocations WHERE stack_id IS NULL") > 100);
+  assert_true(q_int(f->db, "SELECT count(*) FROM allocations WHERE free_tid <> tid") > 100);
+  assert_true(q_int(f->db, "SELECT max(bucket) FROM site_size_hist") >= 30);
+  assert_true(q_int(f->db, "SELECT sum(mmap_count) FROM process_stats") > 100);
+  check_summaries(f->db);
   free(s.b);
 }
 
@@ -883,6 +1187,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tsc_no_pairs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sample_shim_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_summaries, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_summaries_random, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,391 @@
+/*
+** ft_report_render.c — the human-readable report: plain text for a terminal
+** (aligned columns, human units) and GitHub-flavoured markdown for CI job
+** summaries and comments (pipe tables, the chart and histograms in code
+** blocks, per-site details folded in <details>). Both come from the same
+** tables so they always say the same thing; only the framing differs.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ft_fmt.h"
+#include "ft_report.h"
+
+typedef struct doc {
+  const ft_report *r;
+  FILE *out;
+  ft_style style;
+} doc;
+
+#define CAP FT_FMT_CAP
+#define BAR_WIDTH 40
+
+static void heading(doc *d, const char *title) {
+  if (d->style == FT_STYLE_MARKDOWN) fprintf(d->out, "\n## %s\n\n", title);
+  else fprintf(d->out, "\n== %s ==\n", title);
+}
+
+static void para(doc *d, const char *text) {
+  if (d->style == FT_STYLE_MARKDOWN) {
+    ft_md_escape(d->out, text);
+    fputs("\n\n", d->out);
+  } else {
+    fprintf(d->out, "  %s\n", text);
+  }
+}
+
+static void table(doc *d, ft_table *t) {
+  if (!t) return;
+  if (d->style == FT_STYLE_TEXT) fputc('\n', d->out);
+  ft_table_print(t, d->out, d->style, d->style == FT_STYLE_TEXT ? "  " : NULL);
+  if (d->style == FT_STYLE_MARKDOWN) fputc('\n', d->out);
+  ft_table_free(t);
+}
+
+/* A block of preformatted lines: folded under a summary line in markdown. */
+static void pre_begin(doc *d, const char *summary) {
+  if (d->style == FT_STYLE_MARKDOWN) {
+    if (summary) {
+      fputs("<details><summary>", d->out);
+      ft_md_escape(d->out, summary);
+      fputs("</summary>\n\n", d->out);
+    }
+    fputs("```\n", d->out);
+  } else {
+    fputc('\n', d->out);
+    if (summary) fprintf(d->out, "  %s\n", summary);
+  }
+}
+
+static void pre_end(doc *d, int folded) {
+  if (d->style == FT_STYLE_MARKDOWN) fputs(folded ? "```\n\n</details>\n\n" : "```\n\n", d->out);
+}
+
+static size_t top_n(const ft_report *r, size_t n) {
+  return r->opts->top > 0 && (size_t)r->opts->top < n ? (size_t)r->opts->top : n;
+}
+
+static const char *pct(char *buf, int64_t part, int64_t whole) {
+  return ft_fmt_pct(buf, CAP, whole > 0 ? 100.0 * (double)part / (double)whole : 0);
+}
+
+/* ---- summary ---------------------------------------------------------------- */
+
+static void kv(ft_table *t, const char *k, const char *v) { ft_table_row(t, (const char *[]){k, v}); }
+
+static void summary(doc *d) {
+  const ft_report *r = d->r;
+  char a[CAP], b[CAP], c[CAP], e[CAP], line[512];
+  heading(d, "Summary");
+  ft_table *t = ft_table_new(2, (const char *[]){"measure", "value"}, "ll");
+  if (!t) return;
+  if (r->nprocs == 1)
+    snprintf(line, sizeof line, "1 (pid %lld)", (long long)r->procs[0].pid);
+  else
+    snprintf(line, sizeof line, "%zu", r->nprocs);
+  kv(t, "processes", line);
+  kv(t, "runtime", ft_fmt_duration(a, sizeof a, (double)r->runtime_ns));
+  kv(t, "allocations", ft_fmt_int(a, sizeof a, r->allocations));
+  kv(t, "frees", ft_fmt_int(a, sizeof a, r->frees));
+  snprintf(line, sizeof line, "%s (%s)", ft_fmt_bytes(a, sizeof a, (double)r->bytes), ft_fmt_int(b, sizeof b, r->bytes));
+  kv(t, "bytes allocated", line);
+  if (r->peak_proc) {
+    const ft_proc_info *p = r->peak_proc;
+    snprintf(line, sizeof line, "%s (%s) in %s blocks at %s, pid %lld", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes),
+             ft_fmt_int(b, sizeof b, p->peak_live_bytes), ft_fmt_int(c, sizeof c, p->peak_live_allocations),
+             ft_fmt_duration(e, sizeof e, (double)p->peak_live_ns), (long long)p->pid);
+    kv(t, "peak live heap", line);
+  } else {
+    kv(t, "peak live heap", "0 B");
+  }
+  if (r->rss_proc) {
+    const ft_proc_info *p = r->rss_proc;
+    snprintf(line, sizeof line, "%s (%s) at %s, pid %lld", ft_fmt_bytes(a, sizeof a, (double)p->peak_rss_bytes),
+             ft_fmt_int(b, sizeof b, p->peak_rss_bytes), ft_fmt_duration(c, sizeof c, (double)p->peak_rss_ns),
+             (long long)p->pid);
+    kv(t, "peak RSS", line);
+  } else {
+    kv(t, "peak RSS", "no samples");
+  }
+  snprintf(line, sizeof line, "%s blocks, %s (%s)", ft_fmt_int(a, sizeof a, r->leaked),
+           ft_fmt_bytes(b, sizeof b, (double)r->leaked_bytes), ft_fmt_int(c, sizeof c, r->leaked_bytes));
+  kv(t, "leaked", line);
+  if (r->nsupp > 0) {
+    snprintf(line, sizeof line, "%s blocks, %s (%s)", ft_fmt_int(a, sizeof a, r->suppressed),
+             ft_fmt_bytes(b, sizeof b, (double)r->suppressed_bytes), ft_fmt_int(c, sizeof c, r->suppressed_bytes));
+    kv(t, "leaks suppressed", line);
+  }
+  char label[64];
+  snprintf(label, sizeof label, "short-lived (< %s)", ft_fmt_duration(a, sizeof a, (double)r->short_lived_ns));
+  snprintf(line, sizeof line, "%s (%s)", ft_fmt_int(b, sizeof b, r->short_lived), pct(c, r->short_lived, r->allocations));
+  kv(t, label, line);
+  snprintf(line, sizeof line, "%s (%s)", ft_fmt_int(b, sizeof b, r->temporary), pct(c, r->temporary, r->allocations));
+  kv(t, "temporary", line);
+  snprintf(line, sizeof line, "%s mapping%s, %s (%s)", ft_fmt_int(a, sizeof a, r->mmap_count), r->mmap_count == 1 ? "" : "s",
+           ft_fmt_bytes(b, sizeof b, (double)r->mmap_bytes), ft_fmt_int(c, sizeof c, r->mmap_bytes));
+  kv(t, "mmap", line);
+  kv(t, "events dropped", ft_fmt_int(a, sizeof a, r->events_dropped));
+  table(d, t);
+  if (r->nprocs > 1) {
+    ft_table *p = ft_table_new(9, (const char *[]){"pid", "ppid", "runtime", "allocations", "bytes", "peak heap",
+                                                   "leaked", "exit", "command"},
+                               "rrrrrrrll");
+    if (!p) return;
+    for (size_t i = 0; i < r->nprocs; i++) {
+      const ft_proc_info *q = &r->procs[i];
+      char pid[CAP], ppid[CAP], rt[CAP], al[CAP], by[CAP], pk[CAP], lk[CAP], ex[CAP];
+      snprintf(pid, sizeof pid, "%lld", (long long)q->pid);
+      snprintf(ppid, sizeof ppid, "%lld", (long long)q->ppid);
+      if (q->exit_status >= 0) snprintf(ex, sizeof ex, "%lld", (long long)q->exit_status);
+      else snprintf(ex, sizeof ex, "%s", q->ended_by ? q->ended_by : "?");
+      ft_table_row(p, (const char *[]){pid, ppid, ft_fmt_duration(rt, sizeof rt, (double)q->end_ns),
+                                       ft_fmt_int(al, sizeof al, q->allocations), ft_fmt_bytes(by, sizeof by, (double)q->bytes),
+                                       ft_fmt_bytes(pk, sizeof pk, (double)q->peak_live_bytes),
+                                       ft_fmt_bytes(lk, sizeof lk, (double)q->leaked_bytes), ex,
+                                       q->cmdline ? q->cmdline : q->exe});
+    }
+    table(d, p);
+  }
+}
+
+/* ---- per-site details --------------------------------------------------------- */
+
+/* The frames of a site's stack, innermost first, the site frame marked. */
+static void print_stack(doc *d, const ft_site *s, size_t rank) {
+  char lb[4096], title[4200];
+  snprintf(title, sizeof title, "#%zu %s", rank, ft_site_label(s));
+  pre_begin(d, title);
+  if (s->stack)
+    for (int i = 0; i < s->stack->nframes; i++)
+      fprintf(d->out, "%s%s %2d  %s\n", d->style == FT_STYLE_TEXT ? "  " : "", i == s->stack->site ? ">" : " ", i,
+              ft_frame_label(&s->stack->frames[i], lb, sizeof lb));
+  pre_end(d, 1);
+}
+
+static void print_stacks(doc *d, const size_t *rank, size_t n) {
+  if (!d->r->opts->stacks) return;
+  for (size_t i = 0; i < n; i++) print_stack(d, &d->r->sites[rank[i]], i + 1);
+}
+
+/* A log2 histogram as lines "range  count  [bytes]  bar". */
+static void histogram(doc *d, const char *title, const int64_t *count, const int64_t *bytes, int is_time) {
+  if (!count) return;
+  int lo = -1, hi = -1;
+  int64_t max = 0;
+  for (int b = 0; b < FT_HIST_BUCKETS; b++)
+    if (count[b] > 0) {
+      if (lo < 0) lo = b;
+      hi = b;
+      if (count[b] > max) max = count[b];
+    }
+  if (lo < 0) return;
+  pre_begin(d, title);
+  ft_table *t = bytes ? ft_table_new(4, (const char *[]){"size", "allocations", "bytes", ""}, "lrrl")
+                      : ft_table_new(3, (const char *[]){"lifetime", "count", ""}, "lrl");
+  if (!t) return;
+  for (int b = lo; b <= hi; b++) {
+    char l0[CAP], l1[CAP], range[2 * CAP + 8], n[CAP], by[CAP], bar[BAR_WIDTH + 1];
+    double v0 = b == 0 ? 0 : ldexp(1, b), v1 = ldexp(1, b + 1);
+    if (is_time) snprintf(range, sizeof range, "%s .. %s", ft_fmt_duration(l0, sizeof l0, v0), ft_fmt_duration(l1, sizeof l1, v1));
+    else snprintf(range, sizeof range, "%s .. %s", ft_fmt_bytes(l0, sizeof l0, v0), ft_fmt_bytes(l1, sizeof l1, v1));
+    ft_report_bar(bar, sizeof bar, (double)count[b], (double)max, BAR_WIDTH);
+    ft_fmt_int(n, sizeof n, count[b]);
+    if (bytes) ft_table_row(t, (const char *[]){range, n, ft_fmt_bytes(by, sizeof by, (double)bytes[b]), bar});
+    else ft_table_row(t, (const char *[]){range, n, bar});
+  }
+  /* Inside a code block the table is always plain text. */
+  ft_table_print(t, d->out, FT_STYLE_TEXT, d->style == FT_STYLE_TEXT ? "    " : "");
+  ft_table_free(t);
+  pre_end(d, title != NULL);
+}
+
+/* ---- sections ------------------------------------------------------------------ */
+
+static void churn(doc *d) {
+  const ft_report *r = d->r;
+  char a[CAP];
+  heading(d, "Churn");
+  size_t n = top_n(r, r->nchurn);
+  char note[256];
+  snprintf(note, sizeof note,
+           "Sites by allocation rate over their active period (first to last allocation), %zu of %zu with at least %lld "
+           "allocations; short-lived: < %s.",
+           n, r->nchurn, (long long)r->opts->min_allocs, ft_fmt_duration(a, sizeof a, (double)r->short_lived_ns));
+  para(d, note);
+  if (n == 0) return;
+  ft_table *t = ft_table_new(10, (const char *[]){"#", "allocs/s", "bytes/s", "allocations", "bytes", "active",
+                                                  "turnover", "short-lived", "temporary", "site"},
+                             "rrrrrrrrrl");
+  if (!t) return;
+  for (size_t i = 0; i < n; i++) {
+    const ft_site *s = &r->sites[r->churn_rank[i]];
+    char k[CAP], rate[CAP], br[CAP], al[CAP], by[CAP], act[CAP], to[CAP], sl[CAP], tp[CAP];
+    snprintf(k, sizeof k, "%zu", i + 1);
+    ft_fmt_si(rate, sizeof rate, s->rate);
+    ft_fmt_bytes(br, sizeof br, s->bytes_rate);
+    strcat(br, "/s");
+    snprintf(to, sizeof to, "%.1f", s->turnover);
+    ft_table_row(t, (const char *[]){k, rate, br, ft_fmt_int(al, sizeof al, s->allocations), ft_fmt_bytes(by, sizeof by, (double)s->bytes),
+                                     ft_fmt_duration(act, sizeof act, (double)(s->last_alloc_ns - s->first_alloc_ns)), to,
+                                     pct(sl, s->short_lived, s->allocations), pct(tp, s->temporary, s->allocations),
+                                     ft_site_label(s)});
+  }
+  table(d, t);
+  for (size_t i = 0; i < n; i++) {
+    const ft_site *s = &r->sites[r->churn_rank[i]];
+    char title[4200];
+    snprintf(title, sizeof title, "Lifetimes of #%zu %s", i + 1, ft_site_label(s));
+    histogram(d, title, s->life_hist, NULL, 1);
+  }
+  print_stacks(d, r->churn_rank, n);
+}
+
+static void leaks(doc *d) {
+  const ft_report *r = d->r;
+  char a[CAP], b[CAP], c[CAP], line[512];
+  heading(d, "Leaks");
+  size_t n = top_n(r, r->nleak);
+  snprintf(line, sizeof line, "%s blocks, %s (%s) never freed, in %zu sites (%zu shown)", ft_fmt_int(a, sizeof a, r->leaked),
+           ft_fmt_bytes(b, sizeof b, (double)r->leaked_bytes), ft_fmt_int(c, sizeof c, r->leaked_bytes), r->nleak, n);
+  para(d, line);
+  if (n > 0) {
+    ft_table *t = ft_table_new(5, (const char *[]){"#", "blocks", "bytes", "share", "site"}, "rrrrl");
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) {
+      const ft_site *s = &r->sites[r->leak_rank[i]];
+      char k[CAP], bl[CAP], by[CAP], sh[CAP];
+      snprintf(k, sizeof k, "%zu", i + 1);
+      ft_table_row(t, (const char *[]){k, ft_fmt_int(bl, sizeof bl, s->leaked), ft_fmt_bytes(by, sizeof by, (double)s->leaked_bytes),
+                                       pct(sh, s->leaked_bytes, r->leaked_bytes), ft_site_label(s)});
+    }
+    table(d, t);
+  }
+  if (r->nsupp > 0) {
+    snprintf(line, sizeof line, "Suppressed: %s blocks, %s (%s) by %d suppressions", ft_fmt_int(a, sizeof a, r->suppressed),
+             ft_fmt_bytes(b, sizeof b, (double)r->suppressed_bytes), ft_fmt_int(c, sizeof c, r->suppressed_bytes), r->nsupp);
+    if (d->style == FT_STYLE_TEXT) fputc('\n', d->out);
+    para(d, line);
+    ft_table *t = ft_table_new(3, (const char *[]){"blocks", "bytes", "suppression"}, "rrl");
+    if (!t) return;
+    for (int i = 0; i < r->nsupp; i++) {
+      char bl[CAP], by[CAP], pat[600];
+      snprintf(pat, sizeof pat, "leak:%s", r->supp_patterns[i]);
+      ft_table_row(t, (const char *[]){ft_fmt_int(bl, sizeof bl, r->supp_count[i]),
+                                       ft_fmt_bytes(by, sizeof by, (double)r->supp_bytes[i]), pat});
+    }
+    table(d, t);
+  }
+  print_stacks(d, r->leak_rank, n);
+}
+
+static void peak(doc *d) {
+  const ft_report *r = d->r;
+  char a[CAP], b[CAP], c[CAP], line[512];
+  heading(d, "Peak");
+  const ft_proc_info *p = r->peak_proc;
+  if (!p) {
+    para(d, "No allocations.");
+    return;
+  }
+  size_t n = top_n(r, r->npeak);
+  char e[CAP];
+  snprintf(line, sizeof line, "%s (%s) live in %s blocks at %s in pid %lld, by site (%zu of %zu shown)",
+           ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes), ft_fmt_int(b, sizeof b, p->peak_live_bytes),
+           ft_fmt_int(c, sizeof c, p->peak_live_allocations), ft_fmt_duration(e, sizeof e, (double)p->peak_live_ns),
+           (long long)p->pid, n, r->npeak);
+  para(d, line);
+  if (n > 0) {
+    ft_table *t = ft_table_new(5, (const char *[]){"#", "bytes", "blocks", "share", "site"}, "rrrrl");
+    if (!t) return;
+    for (size_t i = 0; i < n; i++) {
+      const ft_site *s = &r->sites[r->peak_rank[i]];
+      char k[CAP], bl[CAP], by[CAP], sh[CAP];
+      snprintf(k, sizeof k, "%zu", i + 1);
+      ft_table_row(t, (const char *[]){k, ft_fmt_bytes(by, sizeof by, (double)s->peak_bytes), ft_fmt_int(bl, sizeof bl, s->peak_count),
+                                       pct(sh, s->peak_bytes, p->peak_live_bytes), ft_site_label(s)});
+    }
+    table(d, t);
+  }
+  if (r->nchart > 0) {
+    pre_begin(d, NULL);
+    ft_report_chart(r, d->out, 12, d->style == FT_STYLE_TEXT ? "  " : "");
+    pre_end(d, 0);
+  }
+  print_stacks(d, r->peak_rank, n);
+}
+
+static void sizes(doc *d) {
+  const ft_report *r = d->r;
+  heading(d, "Sizes");
+  para(d, "Allocations by requested size (log2 buckets), overall and for the sites that allocate most.");
+  histogram(d, d->style == FT_STYLE_MARKDOWN ? NULL : "All allocations", r->size_count, r->size_bytes, 0);
+  size_t n = top_n(r, r->nsize);
+  for (size_t i = 0; i < n; i++) {
+    const ft_site *s = &r->sites[r->size_rank[i]];
+    char title[4200], a[CAP], b[CAP], mx[CAP];
+    snprintf(title, sizeof title, "#%zu %s: %s allocation%s of %s .. %s", i + 1, ft_site_label(s),
+             ft_fmt_int(a, sizeof a, s->allocations), s->allocations == 1 ? "" : "s", ft_fmt_bytes(b, sizeof b, (double)s->min_size),
+             ft_fmt_bytes(mx, sizeof mx, (double)s->max_size));
+    histogram(d, title, s->size_count, s->size_bytes, 0);
+  }
+}
+
+static void gates(doc *d) {
+  const ft_report *r = d->r;
+  if (r->ngates == 0) return;
+  heading(d, "Gates");
+  ft_table *t = ft_table_new(4, (const char *[]){"gate", "limit", "value", "result"}, "lrrl");
+  if (!t) return;
+  for (int i = 0; i < r->ngates; i++) {
+    const ft_gate_result *g = &r->gates[i];
+    char name[64], lim[CAP], val[CAP];
+    snprintf(name, sizeof name, "--%s", g->gate);
+    if (!strcmp(g->gate, "max-churn")) {
+      ft_fmt_si(lim, sizeof lim, g->limit);
+      strcat(lim, "/s");
+      ft_fmt_si(val, sizeof val, g->value);
+      strcat(val, "/s");
+    } else if (!strcmp(g->gate, "max-short-lived")) {
+      ft_fmt_pct(lim, sizeof lim, g->limit);
+      ft_fmt_pct(val, sizeof val, g->value);
+    } else {
+      ft_fmt_bytes(lim, sizeof lim, g->limit);
+      ft_fmt_bytes(val, sizeof val, g->value);
+    }
+    ft_table_row(t, (const char *[]){name, lim, val, g->tripped ? "FAILED" : "ok"});
+  }
+  table(d, t);
+  for (int i = 0; i < r->ngates; i++)
+    if (r->gates[i].tripped) para(d, r->gates[i].message);
+}
+
+void ft_report_render(const ft_report *r, FILE *out, ft_report_format fmt) {
+  doc d = {r, out, fmt == FT_REPORT_MARKDOWN ? FT_STYLE_MARKDOWN : FT_STYLE_TEXT};
+  char a[CAP], b[CAP], line[1024];
+  if (d.style == FT_STYLE_MARKDOWN) {
+    fputs("# fragtrace report: ", out);
+    ft_md_escape(out, r->opts->path);
+    fputs("\n\n", out);
+  } else {
+    fprintf(out, "fragtrace report: %s\n", r->opts->path);
+  }
+  snprintf(line, sizeof line, "command: %s", r->command ? r->command : "?");
+  para(&d, line);
+  if (r->window_lo > 0 || r->window_hi >= 0) {
+    if (r->window_hi >= 0)
+      snprintf(line, sizeof line, "window: allocations made from %s to %s after the trace started",
+               ft_fmt_duration(a, sizeof a, (double)r->window_lo), ft_fmt_duration(b, sizeof b, (double)r->window_hi));
+    else
+      snprintf(line, sizeof line, "window: allocations made from %s after the trace started",
+               ft_fmt_duration(a, sizeof a, (double)r->window_lo));
+    para(&d, line);
+  }
+  unsigned sec = r->opts->sections;
+  if (sec & FT_SEC_SUMMARY) summary(&d);
+  if (sec & FT_SEC_CHURN) churn(&d);
+  if (sec & FT_SEC_LEAKS) leaks(&d);
+  if (sec & FT_SEC_PEAK) peak(&d);
+  if (sec & FT_SEC_SIZES) sizes(&d);
+  gates(&d);
+}
