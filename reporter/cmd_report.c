@@ -45,39 +45,10 @@ static const char report_usage[] =
     "  --max-churn ALLOCS_PER_S   any site allocating faster (100000, 250k)\n"
     "  --max-short-lived PCT      more than PCT% of all allocations short-lived\n";
 
-/* A trace cut short still opens, and may even answer the first queries: the
-** database header says how long the file must be. Returns 0, or -1 with a
-** message when the file is shorter. Files that are not SQLite pass (the
-** open reports them). */
-static int check_complete(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
-  unsigned char h[100];
-  size_t n = fread(h, 1, sizeof h, f);
-  struct stat st;
-  int ok = fstat(fileno(f), &st) == 0;
-  fclose(f);
-  if (!ok || n < sizeof h || memcmp(h, "SQLite format 3", 16) != 0) return 0;
-  uint32_t page = (uint32_t)h[16] << 8 | h[17];
-  if (page == 1) page = 65536;
-  uint32_t change = (uint32_t)h[24] << 24 | (uint32_t)h[25] << 16 | (uint32_t)h[26] << 8 | h[27];
-  uint32_t pages = (uint32_t)h[28] << 24 | (uint32_t)h[29] << 16 | (uint32_t)h[30] << 8 | h[31];
-  uint32_t valid = (uint32_t)h[92] << 24 | (uint32_t)h[93] << 16 | (uint32_t)h[94] << 8 | h[95];
-  /* The size field is only meaningful when written by the last writer. */
-  if (valid != change || pages == 0) return 0;
-  uint64_t want = (uint64_t)pages * page;
-  if ((uint64_t)st.st_size < want) {
-    snprintf(err, errlen, "%s: truncated trace (%lld of %llu bytes)", path, (long long)st.st_size,
-             (unsigned long long)want);
-    return -1;
-  }
-  return 0;
-}
-
 /* Open a trace read-only for report and query, with every check. */
 static int open_trace(const char *path, sqlite3 **db) {
   char err[1024];
-  if (check_complete(path, err, sizeof err) != 0 || ft_db_open_readonly(path, db, err, sizeof err) != 0) {
+  if (ft_db_open_readonly(path, db, err, sizeof err) != 0) {
     ft_errorf("%s", err);
     return -1;
   }

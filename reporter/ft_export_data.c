@@ -905,8 +905,6 @@ int64_t ft_xtrace_short_lived_ns(const ft_xtrace *x) { return x->short_lived_ns;
 
 const char *ft_xtrace_command(const ft_xtrace *x) { return x->command ? x->command : ""; }
 
-int ft_xtrace_from_summaries(const ft_xtrace *x) { return x->from_summaries; }
-
 int ft_xtrace_timeline(ft_xtrace *x, size_t i, ft_xaxis axis, const ft_xpoint **pts, size_t *n, char *err,
                        size_t errlen) {
   assert(i < x->nimg);

@@ -6,10 +6,11 @@
 ** with inlined functions expanded.
 **
 ** Numbers come from the importer's summary tables (process_stats,
-** site_stats) when the trace has them for every selected image; otherwise,
-** and always when a timeline is asked for, from one pass over
-** allocation_rows (a second pass for live bytes at instants). Both give the
-** same numbers; definitions:
+** site_stats, heap_timeline) when the trace has them for every selected
+** image; otherwise from one pass over allocation_rows (a second one for
+** live bytes at instants, and for timelines the summaries cannot give).
+** Both give the same numbers (tests/integration/test_export.c compares
+** them); the definitions are schema/README.md's:
 **   live at t     rows with t_alloc <= t < t_alloc + lifetime (never-freed
 **                 rows stay live), all kinds;
 **   peak          the maximum of live bytes over the image's run, at the
@@ -97,9 +98,6 @@ int64_t ft_xtrace_short_lived_ns(const ft_xtrace *x);
 
 /* meta.command, or "" */
 const char *ft_xtrace_command(const ft_xtrace *x);
-
-/* Whether the numbers came from the importer's summary tables. */
-int ft_xtrace_from_summaries(const ft_xtrace *x);
 
 /* The live heap of image i over time: for each of at most FT_X_SLICES
 ** equal slices of the run holding an instant, the first instant of its
