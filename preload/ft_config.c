@@ -61,6 +61,12 @@ void ft_config_load(ft_config *c, ft_getenv_fn get, ft_warn_fn warn) {
   c->track_mmap = 1;
   c->buffer_kb = 1024;
   c->lossy = 0;
+  c->sys_sample_ms = 1000;
+  c->slabinfo_ms = 10000;
+  c->pagetypeinfo_ms = 10000;
+  c->smaps_ms = 1000;
+  c->mallinfo_ms = 1000;
+  strcpy(c->proc_dir, "/proc");
 
   load_path(get, warn, "FRAGTRACE_OUTPUT", c->output);
   load_path(get, warn, "FRAGTRACE_SPILL_DIR", c->spill_dir);
@@ -70,6 +76,12 @@ void ft_config_load(ft_config *c, ft_getenv_fn get, ft_warn_fn warn) {
   load_int(get, warn, "FRAGTRACE_MMAP", 0, 1, &c->track_mmap);
   load_int(get, warn, "FRAGTRACE_BUFFER_KB", 64, 65536, &c->buffer_kb);
   load_int(get, warn, "FRAGTRACE_LOSSY", 0, 1, &c->lossy);
+  load_int(get, warn, "FRAGTRACE_SYS_SAMPLE_MS", 0, 3600000, &c->sys_sample_ms);
+  load_int(get, warn, "FRAGTRACE_SLABINFO_MS", 0, 3600000, &c->slabinfo_ms);
+  load_int(get, warn, "FRAGTRACE_PAGETYPEINFO_MS", 0, 3600000, &c->pagetypeinfo_ms);
+  load_int(get, warn, "FRAGTRACE_SMAPS_MS", 0, 3600000, &c->smaps_ms);
+  load_int(get, warn, "FRAGTRACE_MALLINFO_MS", 0, 3600000, &c->mallinfo_ms);
+  load_path(get, warn, "FRAGTRACE_PROC_DIR", c->proc_dir);
 
   /* An output template we cannot expand is a bad value like any other. */
   char probe[FT_PATH_MAX];

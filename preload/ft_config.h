@@ -22,6 +22,14 @@ typedef struct ft_config {
   int track_mmap;              /* FRAGTRACE_MMAP: 0/1, default 1 */
   int buffer_kb;               /* FRAGTRACE_BUFFER_KB: per-thread ring, 64..65536, default 1024 */
   int lossy;                   /* FRAGTRACE_LOSSY: 0/1, default 0 (threads wait for the writer) */
+  /* Sampler sources (issue 4); intervals in ms, 0 = off. */
+  int sys_sample_ms;           /* FRAGTRACE_SYS_SAMPLE_MS: meminfo, vmstat; 0..3600000, default 1000 */
+  int pagetypeinfo_ms;         /* FRAGTRACE_PAGETYPEINFO_MS: /proc/pagetypeinfo; 0..3600000, default 10000
+                               ** (the kernel walks every free list under the zone lock: ~6 ms a read) */
+  int slabinfo_ms;             /* FRAGTRACE_SLABINFO_MS: /proc/slabinfo; 0..3600000, default 10000 */
+  int smaps_ms;                /* FRAGTRACE_SMAPS_MS: /proc/self/smaps_rollup; 0..3600000, default 1000 */
+  int mallinfo_ms;             /* FRAGTRACE_MALLINFO_MS: glibc mallinfo2(); 0..3600000, default 1000 */
+  char proc_dir[FT_PATH_MAX];  /* FRAGTRACE_PROC_DIR: where the system sources are read, default "/proc" (tests) */
 } ft_config;
 
 typedef const char *(*ft_getenv_fn)(const char *name);

@@ -65,7 +65,15 @@ enum ft_chunk_type {
   FT_CHUNK_THREAD = 10,   /* payload: uint64 t_ns; thread `tid` started (first event) */
   FT_CHUNK_EVENTS_PACKED = 11, /* payload: ring records of thread `tid` encoded by ft_pack.h */
   FT_CHUNK_CLOCK = 12,    /* payload: ft_clock_pair; FT_FLAG_TSC images write one per drain */
-  FT_CHUNK_TYPE_MAX = 12
+  /* System and process samples (issue 4): raw text, parsed by the importer. */
+  FT_CHUNK_MEMINFO = 13,      /* payload: uint64 t_ns, then /proc/meminfo text */
+  FT_CHUNK_VMSTAT = 14,       /* payload: uint64 t_ns, then /proc/vmstat text */
+  FT_CHUNK_PAGETYPEINFO = 15, /* payload: uint64 t_ns, then /proc/pagetypeinfo text */
+  FT_CHUNK_SLABINFO = 16,     /* payload: uint64 t_ns, then /proc/slabinfo text */
+  FT_CHUNK_SMAPS = 17,        /* payload: uint64 t_ns, then /proc/self/smaps_rollup text */
+  FT_CHUNK_MALLINFO = 18,     /* payload: ft_mallinfo */
+  FT_CHUNK_SOURCE = 19,       /* payload: ft_source_note, then detail text (no NUL); once per source */
+  FT_CHUNK_TYPE_MAX = 19
 };
 
 typedef struct ft_chunk {
@@ -115,6 +123,40 @@ typedef struct ft_clock_pair {
   uint64_t ns;    /* CLOCK_MONOTONIC ns since header.start_mono_ns, read at the same instant */
 } ft_clock_pair;
 
+/* Sources of the sampler, for FT_CHUNK_SOURCE (names: schema sample_sources). */
+enum ft_source_id {
+  FT_SRC_STATM = 1,
+  FT_SRC_BUDDYINFO = 2,
+  FT_SRC_PAGETYPEINFO = 3,
+  FT_SRC_MEMINFO = 4,
+  FT_SRC_VMSTAT = 5,
+  FT_SRC_SLABINFO = 6,
+  FT_SRC_SMAPS = 7,
+  FT_SRC_MALLINFO = 8,
+  FT_SRC_MAX = 8
+};
+
+/* ft_source_note.status */
+enum ft_source_status {
+  FT_SRCST_OK = 0,         /* first read succeeded */
+  FT_SRCST_MISSING = 1,    /* no such file (ENOENT): this kernel lacks it */
+  FT_SRCST_UNREADABLE = 2, /* open/read failed otherwise (EACCES: root only); err says why */
+  FT_SRCST_SKIPPED = 3,    /* not applicable (mallinfo: malloc is not glibc's); detail says why */
+  FT_SRCST_OFF = 4         /* interval 0 */
+};
+
+typedef struct ft_source_note {
+  uint32_t source;      /* enum ft_source_id */
+  uint32_t status;      /* enum ft_source_status */
+  int32_t err;          /* errno of the failure, 0 otherwise */
+  uint32_t interval_ms; /* configured interval of the source */
+} ft_source_note;       /* followed by detail text: the path read, or the reason */
+
+typedef struct ft_mallinfo { /* glibc mallinfo2(), all arenas */
+  uint64_t t_ns;
+  uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+} ft_mallinfo;
+
 typedef struct ft_exit {
   uint64_t t_ns;
   int32_t status;     /* argument of exit()/_exit(), or -1 when unknown */
@@ -123,6 +165,8 @@ typedef struct ft_exit {
 
 _Static_assert(sizeof(ft_event) == 32, "ft_event must stay 32 bytes");
 _Static_assert(sizeof(ft_chunk) == 16, "ft_chunk must stay 16 bytes");
+_Static_assert(sizeof(ft_source_note) == 16, "ft_source_note size is part of the format");
+_Static_assert(sizeof(ft_mallinfo) == 88, "ft_mallinfo size is part of the format");
 _Static_assert(sizeof(ft_file_header) == 72, "ft_file_header size is part of the format");
 
 #endif /* FT_FORMAT_H */

@@ -1,6 +1,6 @@
 /*
 ** ft_shim.h — state shared by the shim's translation units: the hooks
-** (ft_shim.c) and the background writer and sampler (ft_writer.c).
+** (ft_shim.c), the background writer (ft_writer.c) and sampler (ft_sampler.c).
 ** Everything here is hidden (-fvisibility=hidden); only the intercepted libc
 ** symbols are exported.
 */
@@ -83,5 +83,12 @@ void ft_spill_clock(void);
 /* Start / stop the writer and sampler threads of this image. */
 int ft_background_start(void);
 void ft_background_stop(void);
+
+/* ---- ft_sampler.c ---- */
+/* 1 when any sampler source has a non-zero interval. */
+int ft_sampler_wanted(void);
+/* The sampler thread: statm, mallinfo2 and the ft_sources.h text sources,
+** each on its own interval, until ft_g.stop. */
+void *ft_sampler_main(void *arg);
 
 #endif

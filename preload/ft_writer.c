@@ -1,7 +1,7 @@
 /*
 ** ft_writer.c — the shim's background side: the spill file, the writer thread
-** that drains every per-thread ring into it, and the sampler thread that
-** records RSS and /proc/buddyinfo. Both threads keep their recursion guard
+** that drains every per-thread ring into it, and starting/stopping it with
+** the sampler thread (ft_sampler.c). Both threads keep their recursion guard
 ** set for life (see ft_shim.c), so nothing they allocate is ever recorded.
 */
 #include <errno.h>
@@ -366,46 +366,6 @@ static void *writer_main(void *arg) {
   return NULL;
 }
 
-static void sample_once(void) {
-  char statm[256];
-  uint64_t t = ft_now_ns() - ft_g.start_mono;
-  if (ft_read_small_file("/proc/self/statm", statm, sizeof statm) > 0) {
-    /* "size resident ..." in pages; parsed here because it is two numbers. */
-    uint64_t v[2] = {0, 0};
-    const char *p = statm;
-    for (int i = 0; i < 2; i++) {
-      while (*p == ' ') p++;
-      while (*p >= '0' && *p <= '9') v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
-    }
-    ft_sample s = {t, v[1] * (uint64_t)ft_g.page_size, v[0] * (uint64_t)ft_g.page_size,
-                   atomic_load(&ft_g.shim_bytes)};
-    ft_spill_append(FT_CHUNK_SAMPLE, 0, &s, sizeof s, NULL, 0);
-  }
-  spill_timed_text(FT_CHUNK_BUDDYINFO, "/proc/buddyinfo");
-}
-
-static void *sampler_main(void *arg) {
-  (void)arg;
-  ft_shim_guard_forever();
-  uint64_t interval = (uint64_t)ft_g.cfg.sample_ms * 1000000u;
-  uint64_t next = ft_now_ns();
-  while (!atomic_load(&ft_g.stop)) {
-    uint64_t now = ft_now_ns();
-    if (now >= next) {
-      /* Under the drain lock so no chunk lands after an exec flush's EXEC chunk. */
-      pthread_mutex_lock(&ft_g.drain_lock);
-      if (!atomic_load(&ft_g.stop)) sample_once();
-      pthread_mutex_unlock(&ft_g.drain_lock);
-      next += interval;
-      if (next < now) next = now + interval; /* fell behind: do not burst */
-      continue;
-    }
-    unsigned w = atomic_load(&ft_g.sampler_word);
-    ft_futex_wait(&ft_g.sampler_word, w, next - now);
-  }
-  return NULL;
-}
-
 int ft_background_start(void) {
   atomic_store(&ft_g.stop, 0);
   /* Our threads must never take a signal meant for the program (its default
@@ -421,9 +381,9 @@ int ft_background_start(void) {
   } else {
     atomic_store(&ft_g.writer_alive, 1);
     ft_g.background_started = 1;
-    if (ft_g.cfg.sample_ms > 0 && pthread_create(&ft_g.sampler, NULL, sampler_main, NULL) != 0)
-      ft_warn3("cannot start the sampler thread; no RSS or buddyinfo samples", NULL, NULL);
-    else if (ft_g.cfg.sample_ms > 0)
+    if (ft_sampler_wanted() && pthread_create(&ft_g.sampler, NULL, ft_sampler_main, NULL) != 0)
+      ft_warn3("cannot start the sampler thread; no RSS or system samples", NULL, NULL);
+    else if (ft_sampler_wanted())
       ft_g.background_started = 2;
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -30,6 +30,11 @@ static const char record_usage[] =
     "      --depth N        frames per stack, 1..256 (default 64)\n"
     "      --flush-ms N     writer drain interval, 1..1000 ms (default 100)\n"
     "      --sample-ms N    RSS/buddyinfo sampling interval, 0 = off (default 100)\n"
+    "      --sys-sample-ms N  meminfo/vmstat interval, 0 = off (default 1000)\n"
+    "      --pagetypeinfo-ms N  /proc/pagetypeinfo interval, 0 = off (default 10000)\n"
+    "      --slabinfo-ms N  /proc/slabinfo interval, 0 = off (default 10000)\n"
+    "      --smaps-ms N     /proc/self/smaps_rollup interval, 0 = off (default 1000)\n"
+    "      --mallinfo-ms N  glibc mallinfo2() interval, 0 = off (default 1000)\n"
     "      --no-mmap        do not record mmap/munmap/mremap\n"
     "      --buffer-kb N    per-thread buffer, 64..65536 KiB (default 1024)\n"
     "      --lossy          drop (and count) events instead of waiting when a buffer is full\n"
@@ -122,6 +127,9 @@ int ft_cmd_record(int argc, char **argv) {
       {"no-mmap", no_argument, 0, 'm'},        {"buffer-kb", required_argument, 0, 'b'},
       {"lossy", no_argument, 0, 'l'},          {"keep-spill", no_argument, 0, 'k'},
       {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+      {"sys-sample-ms", required_argument, 0, 'S'}, {"slabinfo-ms", required_argument, 0, 'L'},
+      {"smaps-ms", required_argument, 0, 'M'},      {"mallinfo-ms", required_argument, 0, 'I'},
+      {"pagetypeinfo-ms", required_argument, 0, 'P'},
       {0, 0, 0, 0}};
   const char *output = NULL;
   int keep = 0, quiet = 0, c;
@@ -134,6 +142,11 @@ int ft_cmd_record(int argc, char **argv) {
       case 'f': bad = set_int_env("FRAGTRACE_FLUSH_MS", optarg, 1, 1000); break;
       case 's': bad = set_int_env("FRAGTRACE_SAMPLE_MS", optarg, 0, 60000); break;
       case 'b': bad = set_int_env("FRAGTRACE_BUFFER_KB", optarg, 64, 65536); break;
+      case 'S': bad = set_int_env("FRAGTRACE_SYS_SAMPLE_MS", optarg, 0, 3600000); break;
+      case 'P': bad = set_int_env("FRAGTRACE_PAGETYPEINFO_MS", optarg, 0, 3600000); break;
+      case 'L': bad = set_int_env("FRAGTRACE_SLABINFO_MS", optarg, 0, 3600000); break;
+      case 'M': bad = set_int_env("FRAGTRACE_SMAPS_MS", optarg, 0, 3600000); break;
+      case 'I': bad = set_int_env("FRAGTRACE_MALLINFO_MS", optarg, 0, 3600000); break;
       case 'm': setenv("FRAGTRACE_MMAP", "0", 1); break;
       case 'l': setenv("FRAGTRACE_LOSSY", "1", 1); break;
       case 'k': keep = 1; break;

@@ -17,6 +17,7 @@
 #include "ft_db.h"
 #include "ft_fmt.h"
 #include "ft_report.h"
+#include "ft_report_frag.h"
 
 /* Default of --min-allocs: below this many allocations a site's rate says
 ** more about timing noise than about churn (two back-to-back mallocs would
@@ -27,7 +28,8 @@
 static const char report_usage[] =
     "usage: fragtrace report FILE [options]\n"
     "\n"
-    "  --section S        summary, churn, leaks, peak, sizes (repeat or comma-separate; default all)\n"
+    "  --section S        summary, churn, leaks, peak, sizes, fragmentation (repeat or comma-separate;\n"
+    "                     default all, fragmentation when the trace has samples)\n"
     "  --format F         text (default), json, markdown\n"
     "  --top N            rows per ranking (default 10, 0 = all)\n"
     "  --pid P            only the process(es) with this pid\n"
@@ -43,7 +45,9 @@ static const char report_usage[] =
     "  --fail-on-leaks[=BYTES]    more than BYTES leaked after suppressions (default 0)\n"
     "  --max-peak BYTES           peak live heap above BYTES (64MiB, 1.5G, ...)\n"
     "  --max-churn ALLOCS_PER_S   any site allocating faster (100000, 250k)\n"
-    "  --max-short-lived PCT      more than PCT% of all allocations short-lived\n";
+    "  --max-short-lived PCT      more than PCT% of all allocations short-lived\n"
+    "  --max-frag-ratio R         a process's RSS (less the recorder's) above R times its live heap\n"
+    "  --frag-ratio-at end|peak   judge that ratio at the last sample (default) or where RSS - live heap peaked\n";
 
 /* Open a trace read-only for report and query, with every check. */
 static int open_trace(const char *path, sqlite3 **db) {
@@ -58,23 +62,34 @@ static int open_trace(const char *path, sqlite3 **db) {
 }
 
 static int parse_sections(const char *arg, unsigned *out) {
-  static const char *const names[] = {"summary", "churn", "leaks", "peak", "sizes"};
+  static const char *const names[] = {"summary", "churn", "leaks", "peak", "sizes", "fragmentation"};
+  const size_t nnames = sizeof names / sizeof *names;
   char *copy = strdup(arg), *save = NULL;
   if (!copy) return -1;
   int rc = 0;
   for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     size_t i = 0;
-    while (i < 5 && strcmp(tok, names[i]) != 0) i++;
-    if (i == 5) rc = -1;
+    while (i < nnames && strcmp(tok, names[i]) != 0) i++;
+    if (i == nnames) rc = -1;
     else *out |= 1u << i;
   }
   free(copy);
   return rc;
 }
 
+/* A ratio: a finite decimal number >= 1 ("3", "1.5"). 0 or -1. */
+static int parse_ratio(const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v >= 1) || v > 1e9) return -1;
+  *out = v;
+  return 0;
+}
+
 enum {
   OPT_SECTION = 256, OPT_FORMAT, OPT_TOP, OPT_PID, OPT_SINCE, OPT_UNTIL, OPT_SHORT, OPT_MIN_ALLOCS, OPT_SKIP,
-  OPT_STACKS, OPT_SUPP, OPT_LEAKS, OPT_PEAK, OPT_CHURN, OPT_SHORT_GATE
+  OPT_STACKS, OPT_SUPP, OPT_LEAKS, OPT_PEAK, OPT_CHURN, OPT_SHORT_GATE, OPT_FRAG_RATIO, OPT_FRAG_AT
 };
 
 /* Parse the options into o. Returns 0, 1 for --help, or -1 (message printed). */
@@ -95,12 +110,15 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
       {"max-peak", required_argument, NULL, OPT_PEAK},
       {"max-churn", required_argument, NULL, OPT_CHURN},
       {"max-short-lived", required_argument, NULL, OPT_SHORT_GATE},
+      {"max-frag-ratio", required_argument, NULL, OPT_FRAG_RATIO},
+      {"frag-ratio-at", required_argument, NULL, OPT_FRAG_AT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   *o = (ft_report_opts){.sections = 0, .format = FT_REPORT_TEXT, .top = FT_DEFAULT_TOP, .pid = -1, .since_ns = -1,
                         .until_ns = -1, .short_lived_ns = -1, .min_allocs = FT_DEFAULT_MIN_ALLOCS,
-                        .fail_on_leaks = -1, .max_peak = -1, .max_churn = -1, .max_short_lived = -1};
+                         .fail_on_leaks = -1, .max_peak = -1, .max_churn = -1, .max_short_lived = -1,
+                        .max_frag_ratio = -1, .frag_ratio_at = FT_RF_AT_END};
   *skip = calloc((size_t)argc + 1, sizeof **skip);
   if (!*skip) return -1;
   opterr = 0; /* our own one-line messages */
@@ -158,6 +176,16 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
       case OPT_SHORT_GATE:
         if (ft_parse_pct(optarg, &o->max_short_lived) != 0) bad = "--max-short-lived (a percentage 0..100)";
         break;
+      case OPT_FRAG_RATIO:
+        /* A ratio below 1 would trip on every process: RSS includes the heap. */
+        if (parse_ratio(optarg, &o->max_frag_ratio) != 0)
+          bad = "--max-frag-ratio (RSS / live heap, a number >= 1 like 3 or 1.5)";
+        break;
+      case OPT_FRAG_AT:
+        if (!strcmp(optarg, "end")) o->frag_ratio_at = FT_RF_AT_END;
+        else if (!strcmp(optarg, "peak")) o->frag_ratio_at = FT_RF_AT_PEAK;
+        else bad = "--frag-ratio-at (end, peak)";
+        break;
       case 'h':
         return 1;
       case ':':
@@ -179,7 +207,9 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
   }
   o->path = argv[optind];
   o->skip = *skip;
-  if (o->sections == 0) o->sections = FT_SEC_ALL;
+  /* Default: every section; fragmentation is dropped in ft_cmd_report when
+  ** the trace has nothing for it. */
+  if (o->sections == 0) o->sections = FT_SEC_ALL | FT_SEC_DEFAULTED;
   if (o->since_ns >= 0 && o->until_ns >= 0 && o->until_ns <= o->since_ns) {
     ft_errorf("report: --until must be later than --since");
     return -1;
@@ -203,6 +233,10 @@ int ft_cmd_report(int argc, char **argv) {
   if (open_trace(o.path, &db) != 0) {
     free(skip);
     return FT_EXIT_USAGE;
+  }
+  if (o.sections & FT_SEC_DEFAULTED) {
+    o.sections &= ~(unsigned)FT_SEC_DEFAULTED;
+    if (!ft_report_frag_available(db)) o.sections &= ~(unsigned)FT_SEC_FRAG;
   }
   ft_report r;
   char err[1024];

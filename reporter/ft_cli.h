@@ -16,6 +16,7 @@
 
 int ft_cmd_record(int argc, char **argv);
 int ft_cmd_import(int argc, char **argv);
+int ft_cmd_sample(int argc, char **argv); /* cmd_sample.c: system sampling without a target */
 int ft_cmd_report(int argc, char **argv); /* cmd_report.c */
 int ft_cmd_export(int argc, char **argv); /* cmd_export.c */
 int ft_cmd_diff(int argc, char **argv);   /* cmd_diff.c */

@@ -57,6 +57,8 @@
 #include <time.h>
 
 #include "ft_format.h"
+#include "ft_import_frag.h"
+#include "ft_import_sys.h"
 #include "ft_pack.h"
 #include "ft_procparse.h"
 #include "ft_spill.h"
@@ -1602,6 +1604,15 @@ out:
   return rc;
 }
 
+/* Fragmentation attribution (site_windows, pinning; ft_import_frag.c) over
+** the rows in memory, read in place. Needs process_samples written. */
+static int ft_write_frag(ft_ctx *c) {
+  const ft_frag_rows fr = {c->rows, c->nrows, sizeof *c->rows, offsetof(ft_row, addr), offsetof(ft_row, size),
+                           offsetof(ft_row, t_alloc), offsetof(ft_row, t_free), offsetof(ft_row, stack),
+                           offsetof(ft_row, kind)};
+  return ft_import_frag(c->db, c->img->proc, c->img->sp.hdr.page_size, c->img->end_ns, &fr, c->err, c->errlen);
+}
+
 /* Import the current image (keys assigned, streams scanned). */
 static int ft_import_image(ft_ctx *c) {
   ft_image *img = c->img;
@@ -1644,7 +1655,8 @@ static int ft_import_image(ft_ctx *c) {
   char *cmd = ft_join_cmdline(img->cmdline, img->cmdline_len);
   int rc = ft_write_process(c, cmd);
   free(cmd);
-  if (rc || ft_write_rows(c) || ft_write_summaries(c) || ft_write_snapshots(c)) return -1;
+  if (rc || ft_write_rows(c) || ft_write_summaries(c) || ft_write_frag(c) || ft_write_snapshots(c)) return -1;
+  if (ft_import_sys_image(c->db, img->proc, &img->sp, c->err, c->errlen) != 0) return -1; /* issue 4 samples */
   c->st->unmatched_frees += c->unmatched;
   c->st->events_dropped += (long long)img->dropped;
   c->st->processes++;

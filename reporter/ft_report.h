@@ -12,6 +12,7 @@
 **   ft_report_chart.c  the heap-over-time chart and histogram bars
 **   ft_report_render.c text and markdown output
 **   ft_report_json.c   JSON output (reporter/report.schema.json)
+**   ft_report_frag*.c  the fragmentation section (ft_report_frag.h)
 **
 ** The model is complete before anything is printed, so an error while
 ** reading the trace prints one line and no half report.
@@ -42,7 +43,9 @@ enum {
   FT_SEC_LEAKS = 4,
   FT_SEC_PEAK = 8,
   FT_SEC_SIZES = 16,
-  FT_SEC_ALL = 31
+  FT_SEC_FRAG = 32,  /* fragmentation (ft_report_frag.h) */
+  FT_SEC_ALL = 63,
+  FT_SEC_DEFAULTED = 1024 /* cmd_report.c only: no --section given */
 };
 
 typedef enum ft_report_format { FT_REPORT_TEXT, FT_REPORT_JSON, FT_REPORT_MARKDOWN } ft_report_format;
@@ -65,6 +68,8 @@ typedef struct ft_report_opts {
   int64_t max_peak;          /* bytes */
   double max_churn;          /* allocations per second of any site */
   double max_short_lived;    /* percent of all allocations */
+  double max_frag_ratio;     /* RSS / live heap of any process */
+  int frag_ratio_at;         /* ft_rf_at: at the end (default) or where the gap peaked */
 } ft_report_opts;
 
 /* Statistics of one stack (one row of site_stats, or its computed twin). */
@@ -169,8 +174,11 @@ typedef struct ft_report {
   int64_t *supp_count, *supp_bytes;
   int nsupp;
 
-  ft_gate_result gates[4];
+  ft_gate_result gates[5];
   int ngates;
+
+  /* The fragmentation section, loaded when selected or gated on; NULL otherwise. */
+  struct ft_frag_report *frag;
 } ft_report;
 
 /* Load everything the options ask for from the open trace. 0, or -1 with a

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ft_report.h"
+#include "ft_report_frag.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -597,6 +598,16 @@ int ft_report_load(ft_report *r, sqlite3 *db, const ft_report_opts *o, char *err
     snprintf(err, errlen, "out of memory");
     return -1;
   }
+  /* Last: its attribution and findings use the sites and rankings. */
+  if ((o->sections & FT_SEC_FRAG) || o->max_frag_ratio >= 0) {
+    if (ft_report_frag_load(r, &r->frag, err, errlen) != 0) return -1;
+    if (o->max_frag_ratio >= 0 && r->frag->nprocs == 0) {
+      /* A gate that cannot be judged must not pass silently. */
+      snprintf(err, errlen, "--max-frag-ratio: the trace has no RSS samples of the selected processes (recorded with "
+                            "--sample-ms 0, or a `fragtrace sample` file)");
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -626,5 +637,6 @@ void ft_report_free(ft_report *r) {
   free(r->command);
   free(r->fragtrace_version);
   ft_sites_free(r->sites_db);
+  ft_report_frag_free(r->frag);
   memset(r, 0, sizeof *r);
 }

@@ -9,6 +9,7 @@
 
 #include "ft_fmt.h"
 #include "ft_report.h"
+#include "ft_report_frag.h"
 
 static ft_gate_result *add(ft_report *r, const char *gate, double limit, double value, int tripped) {
   ft_gate_result *g = &r->gates[r->ngates++];
@@ -98,6 +99,28 @@ static void gate_short(ft_report *r) {
              (long long)most->short_lived, ft_fmt_pct(d, sizeof d, 100.0 * (double)most->short_lived / (double)most->allocations));
 }
 
+/* --max-frag-ratio: RSS (less the recorder's own memory) / live heap of the
+** worst process, at its last sample or where its gap peaked. A live heap
+** of 0 with any RSS is an infinite ratio: memory kept for nothing. */
+static void gate_frag(ft_report *r) {
+  const ft_report_opts *o = r->opts;
+  const ft_rf_psnap *s = NULL;
+  const ft_rf_proc *p = ft_report_frag_gate_proc(r->frag, (ft_rf_at)o->frag_ratio_at, &s);
+  double v = s ? s->ratio : 0;
+  ft_gate_result *g = add(r, "max-frag-ratio", o->max_frag_ratio, v, p && v > o->max_frag_ratio);
+  const char *at = o->frag_ratio_at == FT_RF_AT_PEAK ? "where its RSS gap peaked" : "at its last sample";
+  if (!p) {
+    snprintf(g->message, sizeof g->message, "--max-frag-ratio: no process with RSS samples");
+    return;
+  }
+  char a[FT_FMT_CAP], b[FT_FMT_CAP], c[FT_FMT_CAP], d[FT_FMT_CAP];
+  snprintf(g->message, sizeof g->message,
+           "--max-frag-ratio: pid %lld holds %s of RSS for a live heap of %s %s (%s): ratio %.2f, over the limit of %g; "
+           "gap %s",
+           (long long)p->pid, ft_fmt_bytes(a, sizeof a, (double)s->rss), ft_fmt_bytes(b, sizeof b, (double)s->live), at,
+           ft_fmt_duration(c, sizeof c, (double)s->t_ns), v, o->max_frag_ratio, ft_fmt_bytes(d, sizeof d, (double)s->gap));
+}
+
 int ft_report_gates(ft_report *r) {
   const ft_report_opts *o = r->opts;
   r->ngates = 0;
@@ -105,6 +128,7 @@ int ft_report_gates(ft_report *r) {
   if (o->max_peak >= 0) gate_peak(r);
   if (o->max_churn >= 0) gate_churn(r);
   if (o->max_short_lived >= 0) gate_short(r);
+  if (o->max_frag_ratio >= 0 && r->frag) gate_frag(r);
   int tripped = 0;
   for (int i = 0; i < r->ngates; i++) tripped += r->gates[i].tripped;
   return tripped;

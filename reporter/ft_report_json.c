@@ -9,6 +9,7 @@
 
 #include "ft_fmt.h"
 #include "ft_report.h"
+#include "ft_report_frag.h"
 
 static double pct(int64_t part, int64_t whole) { return whole > 0 ? 100.0 * (double)part / (double)whole : 0; }
 
@@ -270,7 +271,7 @@ static void gates(ft_json *j, const ft_report *r) {
 }
 
 void ft_report_json(const ft_report *r, FILE *out) {
-  static const char *const names[] = {"summary", "churn", "leaks", "peak", "sizes"};
+  static const char *const names[] = {"summary", "churn", "leaks", "peak", "sizes", "fragmentation"};
   const ft_report_opts *o = r->opts;
   ft_json j;
   ft_json_init(&j, out);
@@ -287,7 +288,7 @@ void ft_report_json(const ft_report *r, FILE *out) {
   ft_json_str(&j, "source", r->exact_source ? "allocation_rows" : "summary_tables");
   ft_json_object(&j, "options");
   ft_json_array(&j, "sections");
-  for (int i = 0; i < 5; i++)
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (o->sections & (1u << i)) ft_json_str(&j, NULL, names[i]);
   ft_json_end(&j);
   ft_json_int(&j, "top", o->top);
@@ -307,6 +308,7 @@ void ft_report_json(const ft_report *r, FILE *out) {
   if (o->sections & FT_SEC_LEAKS) leaks(&j, r);
   if (o->sections & FT_SEC_PEAK) peak(&j, r);
   if (o->sections & FT_SEC_SIZES) sizes(&j, r);
+  if ((o->sections & FT_SEC_FRAG) && r->frag) ft_report_frag_json(r, r->frag, &j);
   gates(&j, r);
   ft_json_end(&j);
 }

@@ -11,6 +11,7 @@
 
 #include "ft_fmt.h"
 #include "ft_report.h"
+#include "ft_report_frag.h"
 
 typedef struct doc {
   const ft_report *r;
@@ -346,6 +347,10 @@ static void gates(doc *d) {
       strcat(lim, "/s");
       ft_fmt_si(val, sizeof val, g->value);
       strcat(val, "/s");
+    } else if (!strcmp(g->gate, "max-frag-ratio")) {
+      snprintf(lim, sizeof lim, "%g", g->limit);
+      if (isinf(g->value)) snprintf(val, sizeof val, "inf");
+      else snprintf(val, sizeof val, "%.2f", g->value);
     } else if (!strcmp(g->gate, "max-short-lived")) {
       ft_fmt_pct(lim, sizeof lim, g->limit);
       ft_fmt_pct(val, sizeof val, g->value);
@@ -387,5 +392,6 @@ void ft_report_render(const ft_report *r, FILE *out, ft_report_format fmt) {
   if (sec & FT_SEC_LEAKS) leaks(&d);
   if (sec & FT_SEC_PEAK) peak(&d);
   if (sec & FT_SEC_SIZES) sizes(&d);
+  if (sec & FT_SEC_FRAG) ft_report_frag_render(r, r->frag, out, d.style);
   gates(&d);
 }

@@ -37,6 +37,11 @@ static long ft_chunk_min_len(uint32_t type) {
   case FT_CHUNK_THREAD: return 8;
   case FT_CHUNK_EVENTS_PACKED: return 0;
   case FT_CHUNK_CLOCK: return (long)sizeof(ft_clock_pair);
+  /* issue 4 samples: a time then text, or fixed structs (ft_import_sys.c) */
+  case FT_CHUNK_MEMINFO: case FT_CHUNK_VMSTAT: case FT_CHUNK_PAGETYPEINFO: case FT_CHUNK_SLABINFO:
+  case FT_CHUNK_SMAPS: return 8;
+  case FT_CHUNK_MALLINFO: return (long)sizeof(ft_mallinfo);
+  case FT_CHUNK_SOURCE: return (long)sizeof(ft_source_note);
   default: return -1;
   }
 }
@@ -190,6 +195,8 @@ int ft_spill_chunk_time(const ft_spill_chunk *ch, uint64_t *t_ns) {
   case FT_CHUNK_EXEC:
   case FT_CHUNK_EXIT:
   case FT_CHUNK_THREAD:
+  case FT_CHUNK_MEMINFO: case FT_CHUNK_VMSTAT: case FT_CHUNK_PAGETYPEINFO: case FT_CHUNK_SLABINFO:
+  case FT_CHUNK_SMAPS: case FT_CHUNK_MALLINFO:
     assert(ch->len >= 8); /* guaranteed by ft_chunk_min_len */
     memcpy(t_ns, ch->payload, 8);
     return 1;

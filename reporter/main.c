@@ -15,6 +15,7 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  record [-o FILE] [options] -- CMD [ARGS...]   run CMD under the shim, write a trace\n"
+    "  sample -o FILE [--interval D] [--duration D]  sample the host's memory state, no target\n"
     "  import -o FILE [--pid P] [SPILL...]         convert spill files into a trace\n"
     "  report FILE [options]                       churn, leaks, peak, sizes; CI gates\n"
     "  diff BASE NEW [options]                     compare two traces per call site\n"
@@ -61,6 +62,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "record")) return ft_cmd_record(argc - 1, argv + 1);
   if (!strcmp(cmd, "import")) return ft_cmd_import(argc - 1, argv + 1);
+  if (!strcmp(cmd, "sample")) return ft_cmd_sample(argc - 1, argv + 1);
   if (!strcmp(cmd, "report")) return ft_cmd_report(argc - 1, argv + 1);
   if (!strcmp(cmd, "export")) return ft_cmd_export(argc - 1, argv + 1);
   if (!strcmp(cmd, "diff")) return ft_cmd_diff(argc - 1, argv + 1);

@@ -274,3 +274,223 @@ FROM (SELECT *, lead(t_alloc) OVER (PARTITION BY kind_thread >> 3 ORDER BY id) A
 JOIN threads t ON t.thread = r.kind_thread >> 3
 LEFT JOIN call_sites c ON c.stack_id = r.stack_id AND c.depth = 0
 WHERE r.lifetime IS NOT NULL;
+
+-- ---------------------------------------------------------------------------
+-- System and process samples (issue 4)
+-- Written by the sampler of `fragtrace record` (in every traced image) and by
+-- `fragtrace sample` (host only: one processes row for the sampler itself).
+-- Times are ns since the sampling image started, like every other sample.
+-- Sizes are bytes (the kernel's kB multiplied by 1024) unless a column says
+-- otherwise. schema/README.md documents each source and its default rate.
+
+-- Every field of /proc/meminfo: kB fields as bytes, HugePages_* as counts.
+CREATE TABLE meminfo_samples(
+  proc  INTEGER NOT NULL,
+  t_ns  INTEGER NOT NULL,
+  key   TEXT NOT NULL,                  -- field name as printed: MemTotal, HugePages_Free, ...
+  value INTEGER NOT NULL,               -- bytes (kB fields) or a count (fields without unit)
+  PRIMARY KEY(proc, t_ns, key)
+) WITHOUT ROWID;
+
+-- /proc/vmstat counters as sampled (cumulative since boot; rates are analysis):
+-- keys starting with compact_, kcompactd_, thp_, pgmigrate_, numa_, allocstall,
+-- plus nr_free_pages, pgfault, pgmajfault, pgscan_*, pgsteal_*, drop_*.
+CREATE TABLE vmstat_samples(
+  proc  INTEGER NOT NULL,
+  t_ns  INTEGER NOT NULL,
+  key   TEXT NOT NULL,
+  value INTEGER NOT NULL,
+  PRIMARY KEY(proc, t_ns, key)
+) WITHOUT ROWID;
+
+-- /proc/pagetypeinfo "Free pages count per migrate type at order": free
+-- blocks of 2^page_order pages per node, zone and migrate type.
+CREATE TABLE pagetypeinfo_samples(
+  proc         INTEGER NOT NULL,
+  t_ns         INTEGER NOT NULL,
+  node         INTEGER NOT NULL,
+  zone         TEXT NOT NULL,
+  migrate_type TEXT NOT NULL,           -- Unmovable, Movable, Reclaimable, HighAtomic, CMA, Isolate
+  page_order   INTEGER NOT NULL,
+  free_blocks  INTEGER NOT NULL,
+  saturated    INTEGER NOT NULL,        -- 1: the kernel printed ">N" (stopped counting at N)
+  PRIMARY KEY(proc, t_ns, node, zone, migrate_type, page_order)
+) WITHOUT ROWID;
+
+-- /proc/pagetypeinfo "Number of blocks type": pageblocks per migrate type.
+CREATE TABLE pageblock_samples(
+  proc         INTEGER NOT NULL,
+  t_ns         INTEGER NOT NULL,
+  node         INTEGER NOT NULL,
+  zone         TEXT NOT NULL,
+  migrate_type TEXT NOT NULL,
+  pageblocks   INTEGER NOT NULL,        -- blocks of 2^meta.pageblock_order pages
+  PRIMARY KEY(proc, t_ns, node, zone, migrate_type)
+) WITHOUT ROWID;
+
+-- /proc/self/smaps_rollup of the traced image (bytes; NULL: the kernel does
+-- not print that field).
+CREATE TABLE smaps_samples(
+  proc             INTEGER NOT NULL,
+  t_ns             INTEGER NOT NULL,
+  rss              INTEGER,
+  pss              INTEGER,
+  pss_anon         INTEGER,
+  pss_file         INTEGER,
+  pss_shmem        INTEGER,
+  shared_clean     INTEGER,
+  shared_dirty     INTEGER,
+  private_clean    INTEGER,
+  private_dirty    INTEGER,
+  referenced       INTEGER,
+  anonymous        INTEGER,
+  lazy_free        INTEGER,
+  anon_huge_pages  INTEGER,
+  shmem_pmd_mapped INTEGER,
+  file_pmd_mapped  INTEGER,
+  shared_hugetlb   INTEGER,
+  private_hugetlb  INTEGER,
+  swap             INTEGER,
+  swap_pss         INTEGER,
+  locked           INTEGER,
+  PRIMARY KEY(proc, t_ns)
+) WITHOUT ROWID;
+
+-- glibc mallinfo2() of the traced image (all arenas), when glibc's malloc is
+-- the allocator (else sample_sources has source 'mallinfo', status 'skipped').
+CREATE TABLE mallinfo_samples(
+  proc         INTEGER NOT NULL,
+  t_ns         INTEGER NOT NULL,
+  arena        INTEGER NOT NULL,        -- bytes obtained with sbrk/arena mmaps (not mmapped chunks)
+  ordblks      INTEGER NOT NULL,        -- free chunks (not fastbin)
+  smblks       INTEGER NOT NULL,        -- free fastbin chunks
+  hblks        INTEGER NOT NULL,        -- chunks served by mmap
+  mmapped      INTEGER NOT NULL,        -- hblkhd: bytes in those mmapped chunks
+  fastbin_free INTEGER NOT NULL,        -- fsmblks: bytes in free fastbin chunks
+  in_use       INTEGER NOT NULL,        -- uordblks: bytes in use in the arenas (chunk sizes)
+  free         INTEGER NOT NULL,        -- fordblks: free bytes in the arenas, fastbins included
+  top_chunk    INTEGER NOT NULL,        -- keepcost: the releasable top chunk (main arena)
+  PRIMARY KEY(proc, t_ns)
+) WITHOUT ROWID;
+
+-- /proc/slabinfo (version 2.1): the largest caches by memory at each sample,
+-- as slabtop orders them by cache size (at most 32 per sample).
+CREATE TABLE slabinfo_samples(
+  proc           INTEGER NOT NULL,
+  t_ns           INTEGER NOT NULL,
+  name           TEXT NOT NULL,
+  active_objs    INTEGER NOT NULL,
+  num_objs       INTEGER NOT NULL,
+  objsize        INTEGER NOT NULL,      -- bytes per object
+  objperslab     INTEGER NOT NULL,
+  pages_per_slab INTEGER NOT NULL,
+  active_slabs   INTEGER NOT NULL,
+  num_slabs      INTEGER NOT NULL,
+  bytes          INTEGER NOT NULL,      -- num_slabs * pages_per_slab * page size (slabtop's CACHE SIZE)
+  PRIMARY KEY(proc, t_ns, name)
+) WITHOUT ROWID;
+
+-- One row per image and sample source: whether it was read, or why not
+-- (noted once; a missing or unreadable file is never an error).
+CREATE TABLE sample_sources(
+  proc        INTEGER NOT NULL,
+  source      TEXT NOT NULL,            -- statm, buddyinfo, pagetypeinfo, meminfo, vmstat, slabinfo, smaps_rollup, mallinfo
+  status      TEXT NOT NULL,            -- 'ok', 'unreadable', 'missing', 'skipped', 'off', 'malformed'
+  detail      TEXT,                     -- path and error, or why it was skipped
+  interval_ms INTEGER,                  -- configured interval (0: off)
+  samples     INTEGER NOT NULL DEFAULT 0, -- snapshots imported
+  PRIMARY KEY(proc, source)
+) WITHOUT ROWID;
+
+-- ---------------------------------------------------------------------------
+-- Fragmentation attribution (issue 4)
+-- Computed by the importer (reporter/ft_import_frag.c) from each image's
+-- matched rows; schema/README.md, "Fragmentation attribution (issue 4)",
+-- defines every column. Meta keys: window_ns (width of site_windows'
+-- windows), pin_max_live_pct, pin_mmap_threshold, pin_huge_page.
+
+-- Churn over time: per site and window [window * window_ns, (window + 1) *
+-- window_ns) of the image's own time, the allocations made and the frees
+-- done in it (a free counts in the window of its t_free_ns). Only
+-- (site, window) pairs with an allocation or a free have a row.
+CREATE TABLE site_windows(
+  stack_id    INTEGER NOT NULL,
+  window      INTEGER NOT NULL,
+  allocations INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  frees       INTEGER NOT NULL,
+  freed_bytes INTEGER NOT NULL,
+  PRIMARY KEY(stack_id, window)
+) WITHOUT ROWID;
+
+-- Pinning per site: at an instant of an image, the heap pages (page_size:
+-- the system's, and 2 MiB) holding live bytes but at most
+-- pin_max_live_pct % of their resident bytes (base pages touched by an
+-- allocation before the instant); their free resident bytes are attributed
+-- to the sites of the live blocks on them, in proportion to live bytes.
+CREATE TABLE pinning(
+  proc         INTEGER NOT NULL,
+  instant      TEXT NOT NULL,            -- 'end' (processes.end_ns) or 'rss_gap' (sample of max rss - live)
+  t_ns         INTEGER NOT NULL,
+  page_size    INTEGER NOT NULL,
+  stack_id     INTEGER NOT NULL,
+  blocks       INTEGER NOT NULL,         -- the site's live blocks with bytes on a pinning page
+  live_bytes   INTEGER NOT NULL,         -- their bytes on pinning pages
+  pages        INTEGER NOT NULL,         -- pinning pages the site has live bytes on
+  pinned_bytes INTEGER NOT NULL,         -- the site's share of those pages' free bytes
+  PRIMARY KEY(proc, instant, page_size, stack_id)
+) WITHOUT ROWID;
+
+-- Pinning per image, instant and page size (also when nothing pins).
+CREATE TABLE pinning_totals(
+  proc            INTEGER NOT NULL,
+  instant         TEXT NOT NULL,
+  t_ns            INTEGER NOT NULL,
+  page_size       INTEGER NOT NULL,
+  heap_pages      INTEGER NOT NULL,      -- pages with live heap bytes
+  heap_live_bytes INTEGER NOT NULL,      -- live heap bytes replayed
+  pages           INTEGER NOT NULL,      -- pinning pages
+  resident_bytes  INTEGER NOT NULL,      -- their touched (plausibly resident) bytes
+  blocks          INTEGER NOT NULL,      -- live blocks with bytes on them (lost stacks included)
+  live_bytes      INTEGER NOT NULL,      -- live bytes on them
+  pinned_bytes    INTEGER NOT NULL,      -- resident_bytes - live_bytes
+  PRIMARY KEY(proc, instant, page_size)
+) WITHOUT ROWID;
+
+-- site_windows as rates per second, with the window's start time.
+CREATE VIEW site_window_rates AS
+SELECT w.stack_id AS stack_id, s.proc AS proc, w.window AS window,
+       w.window * m.ns AS t_ns,
+       w.allocations * 1e9 / m.ns AS allocs_per_s,
+       w.bytes * 1e9 / m.ns AS bytes_per_s,
+       w.frees * 1e9 / m.ns AS frees_per_s,
+       w.freed_bytes * 1e9 / m.ns AS freed_bytes_per_s
+FROM site_windows w
+JOIN stacks s ON s.stack_id = w.stack_id
+CROSS JOIN (SELECT CAST(value AS INTEGER) AS ns FROM meta WHERE key = 'window_ns') m;
+
+-- Lifetime mix per site: short = site_stats.short_lived (lifetime below
+-- meta short_lived_ns), long = lifetime >= 2^30 ns (~1.07 s, buckets >= 30
+-- of site_lifetime_hist) or never freed; mixed when both are >= 10 % of the
+-- site's allocations; bimodality = min(short, long) / allocations (0..0.5).
+CREATE VIEW site_lifetime_mix AS
+SELECT s.stack_id AS stack_id, s.proc AS proc, s.allocations AS allocations,
+       s.short_lived AS short_count,
+       s.leaked + coalesce((SELECT sum(h.count) FROM site_lifetime_hist h
+                            WHERE h.stack_id = s.stack_id AND h.bucket >= 30), 0) AS long_count,
+       100.0 * s.short_lived / s.allocations AS short_pct,
+       100.0 * (s.leaked + coalesce((SELECT sum(h.count) FROM site_lifetime_hist h
+                                     WHERE h.stack_id = s.stack_id AND h.bucket >= 30), 0)) / s.allocations AS long_pct,
+       (10 * s.short_lived >= s.allocations
+        AND 10 * (s.leaked + coalesce((SELECT sum(h.count) FROM site_lifetime_hist h
+                                       WHERE h.stack_id = s.stack_id AND h.bucket >= 30), 0)) >= s.allocations) AS mixed,
+       min(s.short_lived, s.leaked + coalesce((SELECT sum(h.count) FROM site_lifetime_hist h
+                                               WHERE h.stack_id = s.stack_id AND h.bucket >= 30), 0))
+         * 1.0 / s.allocations AS bimodality
+FROM site_stats s;
+
+-- pinning with the depth-0 frame of each stack.
+CREATE VIEW pinning_sites AS
+SELECT p.*, c.function AS function, c.file AS file, c.line AS line, c.module AS module
+FROM pinning p
+LEFT JOIN call_sites c ON c.stack_id = p.stack_id AND c.depth = 0;

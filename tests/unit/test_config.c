@@ -51,7 +51,48 @@ static void defaults(void **state) {
   assert_int_equal(c.buffer_kb, 1024);
   assert_int_equal(c.lossy, 0);
   assert_string_equal(c.spill_dir, "");
+  assert_int_equal(c.sys_sample_ms, 1000);
+  assert_int_equal(c.slabinfo_ms, 10000);
+  assert_int_equal(c.pagetypeinfo_ms, 10000);
+  assert_int_equal(c.smaps_ms, 1000);
+  assert_int_equal(c.mallinfo_ms, 1000);
+  assert_string_equal(c.proc_dir, "/proc");
   assert_int_equal(warnings, 0);
+}
+
+/* The sampler's per-source intervals: 0 turns a source off, the maximum is
+** an hour, anything else warns once and keeps that source's default. */
+static void sampler_sources(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_SYS_SAMPLE_MS", "0");
+  setenv_fake("FRAGTRACE_SLABINFO_MS", "3600000");
+  setenv_fake("FRAGTRACE_SMAPS_MS", "250");
+  setenv_fake("FRAGTRACE_PAGETYPEINFO_MS", "1");
+  setenv_fake("FRAGTRACE_MALLINFO_MS", "3600001");
+  setenv_fake("FRAGTRACE_PROC_DIR", "/tmp/fakeproc");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(c.sys_sample_ms, 0);
+  assert_int_equal(c.slabinfo_ms, 3600000);
+  assert_int_equal(c.smaps_ms, 250);
+  assert_int_equal(c.pagetypeinfo_ms, 1);
+  assert_int_equal(c.mallinfo_ms, 1000);
+  assert_string_equal(c.proc_dir, "/tmp/fakeproc");
+  assert_int_equal(warnings, 1);
+  assert_string_equal(last_warned, "FRAGTRACE_MALLINFO_MS");
+}
+
+static void sampler_sources_bad(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_SYS_SAMPLE_MS", "-1");
+  setenv_fake("FRAGTRACE_SMAPS_MS", "1s");
+  setenv_fake("FRAGTRACE_PROC_DIR", "");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(c.sys_sample_ms, 1000);
+  assert_int_equal(c.smaps_ms, 1000);
+  assert_string_equal(c.proc_dir, "/proc");
+  assert_int_equal(warnings, 3);
 }
 
 static void valid_values(void **state) {
@@ -135,6 +176,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(defaults, reset),
       cmocka_unit_test_setup(valid_values, reset),
+      cmocka_unit_test_setup(sampler_sources, reset),
+      cmocka_unit_test_setup(sampler_sources_bad, reset),
       cmocka_unit_test_setup(bad_values_warn_once_each_and_keep_defaults, reset),
       cmocka_unit_test_setup(bad_output_template, reset),
       cmocka_unit_test_setup(parse_long_edges, reset),

@@ -289,16 +289,17 @@ static const char *readme(void) {
 ** that start with "-- equivalent of: TABLE"). */
 static void check_summaries(sqlite3 *db) {
   static const char *const tables[] = {"process_stats", "site_stats", "site_lifetime_hist", "site_size_hist",
-                                       "heap_timeline"};
+                                       "heap_timeline", "site_windows"};
+  enum { NTABLES = sizeof tables / sizeof *tables };
   static const char mark[] = "```sql\n-- equivalent of: ";
-  int seen[5] = {0};
+  int seen[NTABLES] = {0};
   for (const char *p = strstr(readme(), mark); p; p = strstr(p, mark)) {
     const char *name = p + strlen(mark), *nl = strchr(name, '\n');
     const char *sql = p + strlen("```sql\n"), *end = strstr(sql, "\n```");
     assert_non_null(nl);
     assert_non_null(end);
     int t = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NTABLES; i++)
       if ((size_t)(nl - name) == strlen(tables[i]) && !strncmp(name, tables[i], (size_t)(nl - name))) t = i;
     if (t < 0) fail_msg("README documents an unknown summary table: %.*s", (int)(nl - name), name);
     seen[t]++;
@@ -315,7 +316,7 @@ static void check_summaries(sqlite3 *db) {
     free(doc_sql);
     p = end;
   }
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < NTABLES; i++)
     if (seen[i] != 1) fail_msg("README has %d queries for %s", seen[i], tables[i]);
 }
 

@@ -339,6 +339,291 @@ static void test_maps_edges(void **state) {
   }
 }
 
+
+/* ---- the sampler's files (issue 4) ----------------------------------------- */
+
+/* Find key in a meminfo/vmstat text; fails the test when absent. */
+static uint64_t ft_kv_get(const char *text, size_t len, int vm, const char *key, int *kb) {
+  size_t off = 0;
+  ft_kv kv;
+  int r;
+  while ((r = vm ? ft_vmstat_next(text, len, &off, &kv) : ft_meminfo_next(text, len, &off, &kv)) != 0) {
+    assert_int_equal(r, 1);
+    if (kv.key_len == strlen(key) && memcmp(kv.key, key, kv.key_len) == 0) {
+      if (kb) *kb = kv.kb;
+      return kv.value;
+    }
+  }
+  fail_msg("key %s not found", key);
+  return 0;
+}
+
+static int ft_kv_count(const char *text, size_t len, int vm) {
+  size_t off = 0;
+  ft_kv kv;
+  int n = 0, r;
+  while ((r = vm ? ft_vmstat_next(text, len, &off, &kv) : ft_meminfo_next(text, len, &off, &kv)) == 1) n++;
+  return r < 0 ? -1 : n;
+}
+
+/* x86_64, Linux 6.18: kB fields in bytes, HugePages_* counts, every line. */
+static void test_meminfo_x86_64(void **state) {
+  (void)state;
+  size_t len;
+  char *t = ft_read_fixture("meminfo_x86_64.txt", &len);
+  int kb = -1;
+  assert_int_equal(ft_kv_count(t, len, 0), 54);
+  assert_int_equal(ft_kv_get(t, len, 0, "MemTotal", &kb), 24684092ull * 1024);
+  assert_int_equal(kb, 1);
+  assert_int_equal(ft_kv_get(t, len, 0, "MemAvailable", NULL), 24244068ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "Active(anon)", NULL), 1536ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "HugePages_Total", &kb), 0);
+  assert_int_equal(kb, 0);
+  assert_int_equal(ft_kv_get(t, len, 0, "Hugepagesize", NULL), 2048ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "DirectMap1G", NULL), 25165824ull * 1024);
+  free(t);
+}
+
+/* arm64, Linux 4.19, 64K pages: CMA, 512M huge pages, counts without unit. */
+static void test_meminfo_arm64(void **state) {
+  (void)state;
+  size_t len;
+  char *t = ft_read_fixture("meminfo_arm64_4.19.txt", &len);
+  int kb = -1;
+  assert_int_equal(ft_kv_count(t, len, 0), 46);
+  assert_int_equal(ft_kv_get(t, len, 0, "MemTotal", NULL), 16496128ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "VmallocTotal", NULL), 133143461888ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "CmaFree", NULL), 522240ull * 1024);
+  assert_int_equal(ft_kv_get(t, len, 0, "HugePages_Total", &kb), 16);
+  assert_int_equal(kb, 0);
+  assert_int_equal(ft_kv_get(t, len, 0, "HugePages_Rsvd", NULL), 2);
+  assert_int_equal(ft_kv_get(t, len, 0, "Hugepagesize", NULL), 524288ull * 1024);
+  free(t);
+}
+
+static void test_meminfo_edges(void **state) {
+  (void)state;
+  static const char ok[] = "\nMemFree:  7 kB\n\nHugePages_Free:     3";
+  assert_int_equal(ft_kv_count(ok, sizeof ok - 1, 0), 2);
+  assert_int_equal(ft_kv_get(ok, sizeof ok - 1, 0, "HugePages_Free", NULL), 3);
+  /* A cut read ("MemFree:" without a number), a stray unit, garbage. */
+  static const char *bad[] = {"MemTotal: 1 kB\nMemFree:", "MemTotal: 1 MB\n", "MemTotal 1 kB\n",
+                              "MemTotal: 12x kB\n", ": 5 kB\n", "MemTotal: -1 kB\n",
+                              "MemTotal: 99999999999999999999 kB\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(ft_kv_count(bad[i], strlen(bad[i]), 0), -1);
+  /* kB values that overflow 64 bits once in bytes are malformed too. */
+  static const char big[] = "X: 18014398509481984 kB\n";
+  assert_int_equal(ft_kv_count(big, sizeof big - 1, 0), -1);
+  /* A malformed line can be skipped: *off is past it. */
+  static const char mixed[] = "A: 1 kB\nB: ?\nC: 3\n";
+  size_t off = 0;
+  ft_kv kv;
+  assert_int_equal(ft_meminfo_next(mixed, sizeof mixed - 1, &off, &kv), 1);
+  assert_int_equal(ft_meminfo_next(mixed, sizeof mixed - 1, &off, &kv), -1);
+  assert_int_equal(ft_meminfo_next(mixed, sizeof mixed - 1, &off, &kv), 1);
+  assert_int_equal(kv.value, 3);
+  assert_int_equal(ft_meminfo_next(mixed, sizeof mixed - 1, &off, &kv), 0);
+}
+
+static void test_vmstat(void **state) {
+  (void)state;
+  size_t len;
+  char *t = ft_read_fixture("vmstat_x86_64.txt", &len);
+  assert_int_equal(ft_kv_count(t, len, 1), 192);
+  assert_int_equal(ft_kv_get(t, len, 1, "nr_free_pages", NULL), 2023018);
+  assert_int_equal(ft_kv_get(t, len, 1, "compact_stall", NULL), 0);
+  assert_int_equal(ft_kv_get(t, len, 1, "thp_fault_alloc", NULL), 0);
+  free(t);
+  /* 4.19 without THP: compaction counters only. */
+  t = ft_read_fixture("vmstat_nothp_4.19.txt", &len);
+  assert_int_equal(ft_kv_count(t, len, 1), 15);
+  assert_int_equal(ft_kv_get(t, len, 1, "compact_stall", NULL), 12);
+  assert_int_equal(ft_kv_get(t, len, 1, "compact_fail", NULL), 9);
+  assert_int_equal(ft_kv_get(t, len, 1, "compact_success", NULL), 3);
+  assert_int_equal(ft_kv_get(t, len, 1, "pgmigrate_fail", NULL), 3);
+  assert_int_equal(ft_kv_get(t, len, 1, "pgmajfault", NULL), 77);
+  free(t);
+  static const char *bad[] = {"pgfault\n", "pgfault 1 2\n", "pgfault -3\n", "pgfault: 3\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(ft_kv_count(bad[i], strlen(bad[i]), 1), -1);
+}
+
+static void test_smaps_rollup(void **state) {
+  (void)state;
+  size_t len;
+  ft_smaps m;
+  char *t = ft_read_fixture("smaps_rollup_x86_64.txt", &len);
+  assert_int_equal(ft_parse_smaps_rollup(t, len, &m), 0);
+  assert_int_equal(m.bytes[FT_SMAPS_RSS], 1764 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PSS], 403 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PSS_ANON], 112 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PSS_FILE], 291 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_SHARED_CLEAN], 1608 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PRIVATE_CLEAN], 44 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PRIVATE_DIRTY], 112 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_ANONYMOUS], 112 * 1024);
+  assert_int_equal(m.present, (1u << FT_SMAPS_NFIELDS) - 1); /* 6.18 prints all of ours (and more) */
+  free(t);
+  /* 4.14: no Pss_Anon/File/Shmem nor FilePmdMapped; swap in use. */
+  t = ft_read_fixture("smaps_rollup_4.14.txt", &len);
+  assert_int_equal(ft_parse_smaps_rollup(t, len, &m), 0);
+  assert_int_equal(m.bytes[FT_SMAPS_RSS], 7208 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PSS], 2351 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_PRIVATE_DIRTY], 1904 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_SWAP], 64 * 1024);
+  assert_int_equal(m.bytes[FT_SMAPS_SWAP_PSS], 64 * 1024);
+  uint32_t absent = 1u << FT_SMAPS_PSS_ANON | 1u << FT_SMAPS_PSS_FILE | 1u << FT_SMAPS_PSS_SHMEM |
+                    1u << FT_SMAPS_FILE_PMD_MAPPED;
+  assert_int_equal(m.present, ((1u << FT_SMAPS_NFIELDS) - 1) & ~absent);
+  free(t);
+  /* Empty, header only, or a garbled field line: rejected. */
+  static const char *bad[] = {"", "00400000-7ffc5e1ff000 ---p 00000000 00:00 0  [rollup]\n",
+                              "00400000-7ffc5e1ff000 ---p 00000000 00:00 0  [rollup]\nRss: 4 kB\nPss 1 kB\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(ft_parse_smaps_rollup(bad[i], strlen(bad[i]), &m), -1);
+}
+
+/* Collect every row of a pagetypeinfo text; returns the count or -1. */
+static int ft_pti_all(const char *t, size_t len, ft_pti_row *rows, int max, int *pb_order) {
+  ft_pti_iter it;
+  int n = 0, r;
+  ft_pti_init(&it, t, len);
+  while ((r = ft_pti_next(&it, &rows[n < max ? n : max - 1])) == 1) n++;
+  *pb_order = it.pageblock_order;
+  return r < 0 ? -1 : n;
+}
+
+static void test_pagetypeinfo_x86_64(void **state) {
+  (void)state;
+  size_t len;
+  int pbo;
+  static ft_pti_row rows[64];
+  char *t = ft_read_fixture("pagetypeinfo_x86_64.txt", &len);
+  assert_int_equal(ft_pti_all(t, len, rows, 64, &pbo), 15 + 3);
+  assert_int_equal(pbo, 9);
+  /* Node 0, zone Normal, type Movable: 10270 6818 ... 396 */
+  const ft_pti_row *m = &rows[11];
+  assert_int_equal(m->kind, FT_PTI_FREE);
+  assert_int_equal(m->node, 0);
+  assert_string_equal(m->zone, "Normal");
+  assert_string_equal(m->type, "Movable");
+  assert_int_equal(m->norders, 11);
+  assert_int_equal(m->free_blocks[0], 10270);
+  assert_int_equal(m->free_blocks[10], 396);
+  assert_int_equal(m->saturated, 0);
+  /* Number of blocks: Node 0, zone Normal 51 3119 94 0 0 */
+  const ft_pti_row *b = &rows[17];
+  assert_int_equal(b->kind, FT_PTI_BLOCKS);
+  assert_string_equal(b->zone, "Normal");
+  assert_int_equal(b->ntypes, 5);
+  assert_string_equal(b->types[0], "Unmovable");
+  assert_string_equal(b->types[4], "Isolate");
+  assert_int_equal(b->pageblocks[0], 51);
+  assert_int_equal(b->pageblocks[1], 3119);
+  assert_int_equal(b->pageblocks[2], 94);
+  free(t);
+}
+
+/* arm64 64K pages: 14 orders, two nodes, CMA, ">100000", and the mixed-blocks
+** table of CONFIG_PAGE_OWNER (skipped). */
+static void test_pagetypeinfo_arm64_numa2(void **state) {
+  (void)state;
+  size_t len;
+  int pbo;
+  static ft_pti_row rows[64];
+  char *t = ft_read_fixture("pagetypeinfo_arm64_numa2.txt", &len);
+  assert_int_equal(ft_pti_all(t, len, rows, 64, &pbo), 18 + 3);
+  assert_int_equal(pbo, 13);
+  const ft_pti_row *cma = &rows[4];
+  assert_string_equal(cma->zone, "DMA");
+  assert_string_equal(cma->type, "CMA");
+  assert_int_equal(cma->norders, 14);
+  assert_int_equal(cma->free_blocks[13], 4);
+  const ft_pti_row *mv = &rows[7]; /* Node 0, Normal, Movable: >100000 54321 ... */
+  assert_string_equal(mv->type, "Movable");
+  assert_int_equal(mv->free_blocks[0], 100000);
+  assert_int_equal(mv->saturated, 1u);
+  assert_int_equal(mv->free_blocks[1], 54321);
+  assert_int_equal(mv->free_blocks[12], 1);
+  const ft_pti_row *n1 = &rows[15]; /* Node 1, Normal, HighAtomic */
+  assert_int_equal(n1->node, 1);
+  assert_string_equal(n1->type, "HighAtomic");
+  assert_int_equal(n1->free_blocks[0], 2);
+  const ft_pti_row *b = &rows[18];
+  assert_int_equal(b->kind, FT_PTI_BLOCKS);
+  assert_int_equal(b->ntypes, 6);
+  assert_string_equal(b->types[4], "CMA");
+  assert_int_equal(b->pageblocks[4], 16); /* Node 0 DMA: 16 CMA pageblocks */
+  assert_int_equal(rows[20].node, 1);
+  assert_int_equal(rows[20].pageblocks[1], 247);
+  free(t);
+}
+
+static void test_pagetypeinfo_edges(void **state) {
+  (void)state;
+  static ft_pti_row rows[8];
+  int pbo;
+  /* A row before any header; a cut row; a blocks row with a missing column. */
+  static const char *bad[] = {
+      "Node    0, zone      DMA, type    Unmovable      0\n",
+      "Free pages count per migrate type at order 0 1\nNode    0, zone      DMA, type    Unmovable\n",
+      "Free pages count per migrate type at order 0 1\nNode    0, zone      DMA, type    Unmovable  1 >\n",
+      "Number of blocks type  Unmovable Movable\nNode 0, zone DMA 1\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(ft_pti_all(bad[i], strlen(bad[i]), rows, 8, &pbo), -1);
+  static const char ok[] = "Free pages count per migrate type at order 0\n"
+                           "Node 2, zone Movable, type Movable >100000\n";
+  assert_int_equal(ft_pti_all(ok, sizeof ok - 1, rows, 8, &pbo), 1);
+  assert_int_equal(pbo, -1);
+  assert_int_equal(rows[0].node, 2);
+  assert_int_equal(rows[0].saturated, 1);
+  assert_int_equal(ft_pti_all("", 0, rows, 8, &pbo), 0);
+}
+
+static int ft_slab_all(const char *t, size_t len, ft_slab_row *rows, int max) {
+  size_t off = 0;
+  int n = 0, r;
+  while ((r = ft_slabinfo_next(t, len, &off, &rows[n < max ? n : max - 1])) == 1) n++;
+  return r < 0 ? -1 : n;
+}
+
+static void test_slabinfo(void **state) {
+  (void)state;
+  size_t len;
+  static ft_slab_row rows[32];
+  char *t = ft_read_fixture("slabinfo_x86_64.txt", &len); /* SLUB: tunables are 0 */
+  assert_int_equal(ft_slab_all(t, len, rows, 32), 12);
+  assert_string_equal(rows[0].name, "buffer_head");
+  assert_int_equal(rows[0].active_objs, 210047);
+  assert_int_equal(rows[0].num_objs, 221676);
+  assert_int_equal(rows[0].objsize, 104);
+  assert_int_equal(rows[0].objperslab, 39);
+  assert_int_equal(rows[0].pagesperslab, 1);
+  assert_int_equal(rows[0].active_slabs, 5684);
+  assert_int_equal(rows[0].num_slabs, 5684);
+  assert_string_equal(rows[4].name, "ext4_inode_cache");
+  assert_int_equal(rows[4].pagesperslab, 4);
+  assert_int_equal(rows[4].num_slabs, 4080);
+  free(t);
+  t = ft_read_fixture("slabinfo_slab_4.19.txt", &len); /* SLAB: real tunables */
+  assert_int_equal(ft_slab_all(t, len, rows, 32), 4);
+  assert_string_equal(rows[3].name, "task_struct");
+  assert_int_equal(rows[3].objsize, 5952);
+  assert_int_equal(rows[3].pagesperslab, 8);
+  assert_int_equal(rows[3].num_slabs, 88);
+  free(t);
+  static const char *bad[] = {
+      "slabinfo - version: 1.1\nkmalloc-8 1 1 8 1 1 : tunables 0 0 0 : slabdata 1 1 0\n",
+      "kmalloc-8 1 1 8 1 1 : tunables 0 0 0 : slabdata 1 1\n",
+      "kmalloc-8 1 1 8 1 : tunables 0 0 0 : slabdata 1 1 0\n",
+      "kmalloc-8 1 1 8 1 1 : slabdata 1 1 0\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(ft_slab_all(bad[i], strlen(bad[i]), rows, 32), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_buddy_x86_64),
@@ -350,6 +635,15 @@ int main(void) {
     cmocka_unit_test(test_statm),
     cmocka_unit_test(test_maps_fixture),
     cmocka_unit_test(test_maps_edges),
+    cmocka_unit_test(test_meminfo_x86_64),
+    cmocka_unit_test(test_meminfo_arm64),
+    cmocka_unit_test(test_meminfo_edges),
+    cmocka_unit_test(test_vmstat),
+    cmocka_unit_test(test_smaps_rollup),
+    cmocka_unit_test(test_pagetypeinfo_x86_64),
+    cmocka_unit_test(test_pagetypeinfo_arm64_numa2),
+    cmocka_unit_test(test_pagetypeinfo_edges),
+    cmocka_unit_test(test_slabinfo),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
