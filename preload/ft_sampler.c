@@ -100,12 +100,14 @@ static void sample_mallinfo(ft_mallinfo2_fn f) {
 typedef struct ft_proc_src {
   uint64_t statm_iv, mall_iv;     /* ns; 0 = off */
   uint64_t statm_next, mall_next; /* ns since image start */
+  uint64_t statm_last, mall_last; /* last read, ns since image start; UINT64_MAX never */
   ft_mallinfo2_fn mall;           /* NULL: mallinfo off or skipped */
 } ft_proc_src;
 
 /* Note statm and mallinfo once, and find mallinfo2. */
 static void proc_sources_init(ft_proc_src *p) {
   memset(p, 0, sizeof *p);
+  p->statm_last = p->mall_last = UINT64_MAX;
   p->statm_iv = (uint64_t)ft_g.cfg.sample_ms * 1000000u;
   p->mall_iv = (uint64_t)ft_g.cfg.mallinfo_ms * 1000000u;
   if (!p->statm_iv) ft_sources_note(spill_sink, NULL, FT_SRC_STATM, FT_SRCST_OFF, 0, 0, NULL);
@@ -127,6 +129,7 @@ static uint64_t proc_sources_run(ft_proc_src *p, uint64_t now, int *statm_noted)
   if (p->statm_iv) {
     if (now >= p->statm_next) {
       int r = sample_statm();
+      p->statm_last = now;
       if (!*statm_noted) {
         int err = r ? errno : 0;
         ft_sources_note(spill_sink, NULL, FT_SRC_STATM, r ? FT_SRCST_UNREADABLE : FT_SRCST_OK, err,
@@ -140,11 +143,28 @@ static uint64_t proc_sources_run(ft_proc_src *p, uint64_t now, int *statm_noted)
   if (p->mall_iv) {
     if (now >= p->mall_next) {
       sample_mallinfo(p->mall);
+      p->mall_last = now;
       ft_sources_advance(&p->mall_next, now, p->mall_iv);
     }
     if (p->mall_next < soonest) soonest = p->mall_next;
   }
   return soonest;
+}
+
+/* Whether a source (last read at last, UINT64_MAX never) misses a last sample at now. */
+static int stale(uint64_t last, uint64_t now) { return last == UINT64_MAX || now - last > FT_SOURCES_FINAL_FRESH_NS; }
+
+/* The sampler is stopping (exit, or stepping aside for unshare/setns):
+** unless every process source was just read, make them all due now, so a
+** short run or the slow sources (smaps_rollup, mallinfo: 1 s) still have a
+** sample at its end, not only their start-up one. */
+static void proc_sources_due_final(ft_proc_src *p, ft_sources *src, uint64_t now_mono) {
+  uint64_t now = now_mono - ft_g.start_mono;
+  if (!ft_sources_stale(src, now_mono, FT_SOURCES_FINAL_FRESH_NS, 1) && !(p->statm_iv && stale(p->statm_last, now)) &&
+      !(p->mall_iv && stale(p->mall_last, now)))
+    return;
+  ft_sources_due_now(src, 1);
+  p->statm_next = p->mall_next = 0;
 }
 
 int ft_sampler_wanted(void) {
@@ -186,6 +206,14 @@ void *ft_sampler_main(void *arg) {
     if (next <= now) continue;
     ft_futex_wait(&ft_g.sampler_word, w, next == UINT64_MAX ? 0 : next - now);
   }
+  /* The last pass, under the drain lock and before the exit path writes its
+  ** EXIT chunk (ft_background_stop joins this thread first). */
+  pthread_mutex_lock(&ft_g.drain_lock);
+  uint64_t now = ft_now_ns();
+  proc_sources_due_final(&ps, &src, now);
+  ft_sources_run(&src, now, spill_sink, NULL);
+  proc_sources_run(&ps, now - ft_g.start_mono, &statm_noted);
+  pthread_mutex_unlock(&ft_g.drain_lock);
   ft_sources_fini(&src);
   return NULL;
 }

@@ -42,6 +42,26 @@ void ft_sources_init(ft_sources *s, const ft_config *cfg, int with_smaps, uint64
   memcpy(s->proc_dir, cfg->proc_dir, n);
   s->proc_dir[n] = 0;
   s->start_mono = start_mono;
+  for (size_t i = 0; i <= FT_SRC_MAX; i++) s->last_ns[i] = UINT64_MAX;
+}
+
+/* Whether source id is on, alive and of the kind asked for. */
+static int final_kind(const ft_sources *s, uint32_t id, int process) {
+  return s->interval_ms[id] && !s->dead[id] && (id == FT_SRC_SMAPS) == (process != 0);
+}
+
+int ft_sources_stale(const ft_sources *s, uint64_t now_mono, uint64_t fresh_ns, int process) {
+  uint64_t now = now_mono - s->start_mono;
+  for (size_t i = 0; i < FT_NDESCS; i++) {
+    uint32_t id = descs[i].id;
+    if (final_kind(s, id, process) && (s->last_ns[id] == UINT64_MAX || now - s->last_ns[id] > fresh_ns)) return 1;
+  }
+  return 0;
+}
+
+void ft_sources_due_now(ft_sources *s, int process) {
+  for (size_t i = 0; i < FT_NDESCS; i++)
+    if (final_kind(s, descs[i].id, process)) s->next_ns[descs[i].id] = 0;
 }
 
 void ft_sources_fini(ft_sources *s) {
@@ -120,6 +140,7 @@ static void read_source(ft_sources *s, const ft_src_desc *d, ft_src_sink sink, v
     s->noted[d->id] = 1;
   }
   uint64_t t = ft_now_ns() - s->start_mono;
+  s->last_ns[d->id] = t;
   sink(ctx, d->chunk, &t, sizeof t, s->buf, (size_t)n);
 }
 

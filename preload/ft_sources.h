@@ -26,6 +26,7 @@ typedef struct ft_sources {
   uint64_t next_ns[FT_SRC_MAX + 1];     /* due time, ns since start_mono */
   uint8_t noted[FT_SRC_MAX + 1];        /* an FT_CHUNK_SOURCE was written */
   uint8_t dead[FT_SRC_MAX + 1];         /* missing or unreadable: stop trying */
+  uint64_t last_ns[FT_SRC_MAX + 1];     /* last read, ns since start_mono; UINT64_MAX never */
   char proc_dir[FT_PATH_MAX];           /* "/proc" unless overridden (system sources only) */
   uint64_t start_mono;                  /* time zero of the chunks (CLOCK_MONOTONIC ns) */
   char *buf;                            /* read buffer from ft_os_alloc, grown as needed */
@@ -45,6 +46,18 @@ void ft_sources_fini(ft_sources *s);
 ** FT_CHUNK_SOURCE note. Returns the next due time (CLOCK_MONOTONIC ns), or
 ** UINT64_MAX when nothing is left to read. */
 uint64_t ft_sources_run(ft_sources *s, uint64_t now_mono, ft_src_sink sink, void *ctx);
+
+/* For a last ft_sources_run when sampling stops. ft_sources_stale: whether
+** a source of the kind asked for (process: smaps_rollup; else the system
+** ones) that is on and alive was not read within fresh_ns of now_mono.
+** ft_sources_due_now: make every such source due now. The caller decides
+** for a whole kind at once, so sources on one interval keep equal counts. */
+int ft_sources_stale(const ft_sources *s, uint64_t now_mono, uint64_t fresh_ns, int process);
+void ft_sources_due_now(ft_sources *s, int process);
+
+/* The fresh_ns of the shim's and `fragtrace sample`'s last pass: a source
+** read this recently already samples the end. */
+#define FT_SOURCES_FINAL_FRESH_NS (5 * 1000000u)
 
 /* Sink one FT_CHUNK_SOURCE note (detail: NUL-terminated, may be NULL). */
 void ft_sources_note(ft_src_sink sink, void *ctx, uint32_t source, uint32_t status, int err,

@@ -195,6 +195,14 @@ int ft_cmd_sample(int argc, char **argv) {
   ft_sample_out o = {fd, 0, 0};
   ft_sources_init(&src, &cfg, 0, start);
   sample_loop(&src, &o, duration > 0 ? start + (uint64_t)duration : UINT64_MAX, &stop);
+  /* One last snapshot of every source at the stop (deadline or signal), so
+  ** the file covers the whole run and not only up to the last interval;
+  ** all or none, so sources on the one interval keep equal counts. */
+  uint64_t now = ft_now_ns();
+  if (!o.failed && ft_sources_stale(&src, now, FT_SOURCES_FINAL_FRESH_NS, 0)) {
+    ft_sources_due_now(&src, 0);
+    ft_sources_run(&src, now, sample_sink, &o);
+  }
   ft_sources_fini(&src);
   uint64_t end = ft_now_ns() - start;
   ft_exit x = {end, 0, 0};

@@ -256,6 +256,8 @@ static int ft_cmp_pin(const void *a, const void *b) {
   return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+static uint64_t ft_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
 /* Whether row r is a heap block live at t (the replay's rows). */
 static int ft_pin_row(const ft_frow *r, uint64_t t) {
   return r->t_alloc <= t && t < r->t_free && r->kind != FT_FRAG_KIND_MMAP && r->size > 0 &&
@@ -353,8 +355,12 @@ int ft_frag_pinning(const ft_frag_rows *rows, uint64_t t, uint64_t page_size, ui
   ** touched: count its base pages touched before t. A base page holding
   ** live bytes was touched by that block, so for base pages it is all. */
   if (page_size > base_page && ft_pin_touched(rows, t, shift, bshift, &pages, &touch) != 0) goto out;
-  /* Resident bytes of page pg (live bytes b > 0), and whether it pins. */
-#define FT_PIN_RES(pg) (page_size == base_page ? page_size : ft_fmap_get(&touch, (pg)) * base_page)
+  /* Resident bytes of page pg holding live bytes b > 0, and whether it
+  ** pins. Never less than b: live rows can only overlap when frees were lost
+  ** (dropped events) or the trace is synthetic, and then the page counts as
+  ** full rather than making free bytes negative. */
+#define FT_PIN_RES(pg, b) \
+  ft_max_u64(page_size == base_page ? page_size : ft_fmap_get(&touch, (pg)) * base_page, (b))
 #define FT_PIN_PINS(b, res) ((b) * 100 <= (res) * FT_PIN_MAX_LIVE_PCT)
   if (smin <= smax) {
     acc = calloc((size_t)(smax - smin) + 1, sizeof *acc);
@@ -369,8 +375,7 @@ int ft_frag_pinning(const ft_frag_rows *rows, uint64_t t, uint64_t page_size, ui
     for (uint64_t pg = r.addr >> shift; pg <= (end - 1) >> shift; pg++) {
       uint64_t b = ft_fmap_get(&pages, pg);
       assert(b != FT_FMAP_EMPTY && b > 0);
-      uint64_t res = FT_PIN_RES(pg);
-      assert(res >= b); /* live bytes lie on touched base pages */
+      uint64_t res = FT_PIN_RES(pg, b);
       if (!FT_PIN_PINS(b, res)) continue;
       uint64_t lo = pg << shift, hi = lo + page_size;
       uint64_t ov = (end < hi ? end : hi) - (r.addr > lo ? r.addr : lo);
@@ -397,7 +402,7 @@ int ft_frag_pinning(const ft_frag_rows *rows, uint64_t t, uint64_t page_size, ui
   }
   for (size_t i = 0; i < pages.cap; i++) {
     if (pages.k[i] == FT_FMAP_EMPTY) continue;
-    uint64_t res = FT_PIN_RES(pages.k[i]);
+    uint64_t res = FT_PIN_RES(pages.k[i], pages.v[i]);
     if (!FT_PIN_PINS(pages.v[i], res)) continue;
     out->pages++;
     out->resident_bytes += res;

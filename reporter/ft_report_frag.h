@@ -5,7 +5,8 @@
 ** to blame, and a ranked list of findings with advice.
 **   ft_report_frag_data.c    trace -> this model (sample and summary tables only)
 **   ft_report_frag_sites.c   per-site attribution: churn windows, lifetime
-**                            mix, pinning, correlation with RSS growth
+**                            mix, pinning, correlation with RSS growth and
+**                            with the host's high-order free memory shrinking
 **   ft_report_frag_find.c    the findings rules (documented thresholds)
 **   ft_report_frag_render.c  text and markdown
 **   ft_report_frag_json.c    JSON (the "fragmentation" object of report.schema.json)
@@ -179,8 +180,12 @@ typedef struct ft_frag_report {
   ft_rf_pin *pins;
   size_t npins;
   int64_t pinned_total;                  /* bytes of pinned pages not holding live data, all sites */
-  ft_rf_corr *corr;
+  ft_rf_corr *corr;                      /* with RSS growth, by rho descending */
   size_t ncorr;
+  /* With the shrinkage of the host's free memory in orders >= ref_order
+  ** (growth_windows: spans where it shrank), by rho descending. */
+  ft_rf_corr *bcorr;
+  size_t nbcorr;
 
   ft_finding findings[FT_RF_MAX_FINDINGS];
   int nfindings;

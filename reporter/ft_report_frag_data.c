@@ -476,5 +476,6 @@ void ft_report_frag_free(ft_frag_report *f) {
   free(f->mix);
   free(f->pins);
   free(f->corr);
+  free(f->bcorr);
   free(f);
 }

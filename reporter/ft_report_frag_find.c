@@ -16,9 +16,11 @@
 **   varying-size   a ranked site whose sizes span >= FT_FIND_VARY_FACTOR x up
 **                  to >= FT_FIND_LARGE_BYTES, allocating >= FT_FIND_VARY_SHARE
 **                  of its process's bytes, in a process with a heap-gap finding
-**                  or with rank correlation >= FT_FIND_RHO to RSS growth
+**                  or with rank correlation >= FT_FIND_RHO to RSS growth or
+**                  >= FT_FIND_BUDDY_RHO to the host's high-order shrinkage
 **   hot-fixed-size a site of one size allocating >= FT_FIND_HOT_RATE per second,
-**                  >= FT_FIND_HOT_ALLOCS times, mostly (>= 50 %) short-lived
+**                  >= FT_FIND_HOT_ALLOCS times, mostly (>= 50 %) short-lived;
+**                  medium when one of the two correlations above holds
 **   compaction     the host stalled in direct compaction or fell back from
 **                  THP allocations >= FT_FIND_STALL_RATE times per second
 **   host-fragmented  at the worst buddyinfo sample a zone had >= FT_FIND_HUGE_FREE
@@ -45,6 +47,7 @@
 #define FT_FIND_LARGE_BYTES (128 * 1024)      /* glibc's default M_MMAP_THRESHOLD */
 #define FT_FIND_VARY_SHARE 0.5
 #define FT_FIND_RHO 0.5
+#define FT_FIND_BUDDY_RHO 0.7                 /* host-wide series: other programs add noise */
 #define FT_FIND_HOT_RATE 10000.0
 #define FT_FIND_HOT_ALLOCS 10000
 #define FT_FIND_STALL_RATE 1.0
@@ -182,7 +185,7 @@ static void rule_pinning(const ft_report *r, ft_frag_report *f) {
 }
 
 static void rule_mix(const ft_report *r, ft_frag_report *f) {
-  char a[FT_FMT_CAP], b[FT_FMT_CAP];
+  char a[FT_FMT_CAP], b[FT_FMT_CAP], c[FT_FMT_CAP];
   for (size_t i = 0; i < f->nmix; i++) {
     const ft_rf_mix *m = &f->mix[i];
     if (m->allocations < r->opts->min_allocs || m->short_pct < FT_FIND_MIX_PCT || m->long_pct < FT_FIND_MIX_PCT) continue;
@@ -195,17 +198,24 @@ static void rule_mix(const ft_report *r, ft_frag_report *f) {
              "freed), so its long-lived blocks sit between short-lived ones",
              ft_site_label(s), m->short_pct, ft_fmt_int(a, sizeof a, m->allocations),
              ft_fmt_duration(b, sizeof b, (double)r->short_lived_ns), m->long_pct,
-             ft_fmt_duration(a, sizeof a, (double)f->long_ns));
+             ft_fmt_duration(c, sizeof c, (double)f->long_ns)); /* its own buffer: a holds the count */
     advise(x, A_SEPARATE);
   }
 }
 
-/* Rank correlation of a site with RSS growth, or 0 when not computed. */
-static double rho_of(const ft_frag_report *f, int site) {
-  for (size_t i = 0; i < f->ncorr; i++)
-    if (f->corr[i].site == site) return f->corr[i].rho;
+/* A site's rank correlation in list (RSS growth or high-order shrinkage),
+** or 0 when not computed. */
+static double rho_in(const ft_rf_corr *list, size_t n, int site) {
+  for (size_t i = 0; i < n; i++)
+    if (list[i].site == site) return list[i].rho;
   return 0;
 }
+
+static double rho_of(const ft_frag_report *f, int site) { return rho_in(f->corr, f->ncorr, site); }
+
+/* Whether a site's churn tracks the host's high orders shrinking: a higher
+** bar than for RSS, the buddyinfo series being host-wide. */
+static int buddy_tracks(const ft_frag_report *f, int site) { return rho_in(f->bcorr, f->nbcorr, site) >= FT_FIND_BUDDY_RHO; }
 
 static void rule_varying(const ft_report *r, ft_frag_report *f) {
   for (size_t i = 0; i < r->nchurn; i++) {
@@ -221,7 +231,8 @@ static void rule_varying(const ft_report *r, ft_frag_report *f) {
     if (!pi || pi->bytes <= 0 || (double)s->bytes < FT_FIND_VARY_SHARE * (double)pi->bytes) continue;
     const ft_rf_proc *p = proc_of(f, pi->proc);
     double rho = rho_of(f, si);
-    if (!(p && gap_found(p)) && rho < FT_FIND_RHO) continue;
+    int buddy = buddy_tracks(f, si);
+    if (!(p && gap_found(p)) && rho < FT_FIND_RHO && !buddy) continue;
     ft_finding *x = add(f, "varying-size", FT_FIND_SITE, p && gap_found(p) ? 1 : 2, p ? (double)p->gap_peak.gap : 0);
     if (!x) return;
     x->site = si;
@@ -236,7 +247,10 @@ static void rule_varying(const ft_report *r, ft_frag_report *f) {
     if (p && gap_found(p) && n > 0 && (size_t)n < sizeof x->text)
       n += snprintf(x->text + n, sizeof x->text - (size_t)n, "; RSS gap %s", ft_fmt_bytes(e, sizeof e, (double)p->gap_peak.gap));
     if (rho >= FT_FIND_RHO && n > 0 && (size_t)n < sizeof x->text)
-      snprintf(x->text + n, sizeof x->text - (size_t)n, "; its churn rises with RSS (rank correlation %.2f)", rho);
+      n += snprintf(x->text + n, sizeof x->text - (size_t)n, "; its churn rises with RSS (rank correlation %.2f)", rho);
+    if (buddy && n > 0 && (size_t)n < sizeof x->text)
+      snprintf(x->text + n, sizeof x->text - (size_t)n,
+               "; its churn rises as the host's free 2 MiB blocks shrink (rank correlation %.2f)", rho_in(f->bcorr, f->nbcorr, si));
     advise(x, A_PREALLOC);
     advise(x, A_MMAP);
     advise(x, A_TRIM);
@@ -252,7 +266,8 @@ static void rule_hot(const ft_report *r, ft_frag_report *f) {
         2 * s->short_lived < s->allocations)
       continue;
     double rho = rho_of(f, si);
-    ft_finding *x = add(f, "hot-fixed-size", FT_FIND_SITE, rho >= FT_FIND_RHO ? 2 : 3, s->rate);
+    int buddy = buddy_tracks(f, si);
+    ft_finding *x = add(f, "hot-fixed-size", FT_FIND_SITE, rho >= FT_FIND_RHO || buddy ? 2 : 3, s->rate);
     if (!x) return;
     x->site = si;
     char a[FT_FMT_CAP], b[FT_FMT_CAP], c[FT_FMT_CAP];
@@ -260,7 +275,9 @@ static void rule_hot(const ft_report *r, ft_frag_report *f) {
              "%s allocates %s blocks of %s at %s/s, %.0f%% of them short-lived: a hot fixed-size site%s",
              ft_site_label(s), ft_fmt_int(a, sizeof a, s->allocations), ft_fmt_bytes(b, sizeof b, (double)s->min_size),
              ft_fmt_si(c, sizeof c, s->rate), 100.0 * (double)s->short_lived / (double)s->allocations,
-             rho >= FT_FIND_RHO ? ", and its churn rises with RSS" : "");
+             rho >= FT_FIND_RHO ? ", and its churn rises with RSS"
+             : buddy          ? ", and its churn rises as the host's free 2 MiB blocks shrink"
+                              : "");
     advise(x, A_POOL);
   }
 }

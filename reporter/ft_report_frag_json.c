@@ -116,6 +116,20 @@ static void sites(ft_json *j, const ft_report *r, const ft_frag_report *f) {
     ft_json_end(j);
   }
   ft_json_end(j);
+  if (f->has_buddy) ft_json_int(j, "buddy_high_order", f->ref_order);
+  else ft_json_null(j, "buddy_high_order");
+  ft_json_array(j, "buddy_correlation");
+  for (size_t i = 0; i < top_n(r, f->nbcorr); i++) {
+    const ft_rf_corr *x = &f->bcorr[i];
+    ft_json_object(j, NULL);
+    ft_json_int(j, "rank", (int64_t)i + 1);
+    site(j, r, x->site);
+    ft_json_num(j, "rho", x->rho);
+    ft_json_int(j, "windows", x->windows);
+    ft_json_int(j, "shrink_windows", x->growth_windows);
+    ft_json_end(j);
+  }
+  ft_json_end(j);
   ft_json_array(j, "lifetime_mix");
   for (size_t i = 0; i < top_n(r, f->nmix); i++) {
     const ft_rf_mix *x = &f->mix[i];

@@ -302,6 +302,27 @@ static void sites(out *o, const ft_report *r, const ft_frag_report *f) {
       }
       table(o, t);
     }
+    /* Without host samples the buddyinfo part already says so. */
+    if (f->has_buddy && f->nbcorr == 0) {
+      para(o, "Correlation with the host's high-order free memory: too few buddyinfo samples or active sites to rank.");
+    } else if (f->has_buddy) {
+      snprintf(line, sizeof line,
+               "Correlation: Spearman's rank correlation of each site's allocations with the shrinkage of the host's free "
+               "memory in blocks of %s or more (buddyinfo orders >= %d, all nodes and zones) over the spans between "
+               "buddyinfo samples (host-wide: other programs move it too).",
+               ft_fmt_bytes(a, sizeof a, (double)(f->page_size << f->ref_order)), f->ref_order);
+      para(o, line);
+      ft_table *t = ft_table_new(5, (const char *[]){"#", "rho", "spans", "spans they shrank", "site"}, "rrrrl");
+      for (size_t i = 0; t && i < top_n(r, f->nbcorr); i++) {
+        const ft_rf_corr *x = &f->bcorr[i];
+        char k[CAP], rho[CAP];
+        snprintf(k, sizeof k, "%zu", i + 1);
+        snprintf(rho, sizeof rho, "%.2f", x->rho);
+        ft_table_row(t, (const char *[]){k, rho, ft_fmt_int(a, sizeof a, x->windows), ft_fmt_int(b, sizeof b, x->growth_windows),
+                                         ft_site_label(&r->sites[x->site])});
+      }
+      table(o, t);
+    }
   }
   if (!f->has_mix) {
     para(o, "No lifetime mix (site_lifetime_mix) in this trace.");

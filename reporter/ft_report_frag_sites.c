@@ -2,8 +2,9 @@
 ** ft_report_frag_sites.c — per-call-site attribution of the fragmentation
 ** section, from the importer's attribution tables (schema/v1.sql,
 ** "Fragmentation attribution"): site_windows, site_lifetime_mix, pinning and
-** pinning_totals, plus process_samples for the correlation. Stacks are added
-** up into the report's sites (ft_report.sites), so --skip and --stacks hold.
+** pinning_totals, plus process_samples and buddyinfo_samples for the
+** correlations. Stacks are added up into the report's sites
+** (ft_report.sites), so --skip and --stacks hold.
 **
 ** Definitions (README, "Fragmentation"):
 **   churn        a site's busiest window: most allocations in one window of
@@ -20,7 +21,11 @@
 **                one window later, the site's allocations those of the
 **                windows starting in the span; a site needs
 **                FT_CORR_MIN_WINDOWS windows with allocations, the process
-**                FT_CORR_MIN_WINDOWS spans.
+**                FT_CORR_MIN_WINDOWS spans. The same against the
+**                shrinkage of the host's free memory in high orders
+**                (buddyinfo orders >= the 2 MiB order, ref_order, every
+**                node and zone added up) over the spans between buddyinfo
+**                samples: host-wide, so other programs move it too.
 ** All of it is over the whole run, whatever --since/--until say.
 */
 #include <assert.h>
@@ -110,54 +115,97 @@ static double spearman(const double *x, const double *y, size_t n, double *scrat
   return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
 }
 
-/* Spans of one image's RSS samples for the correlation (own time base):
-** from one sample to the first sample at least window_ns later, so a span
-** holds whole windows whichever of the two intervals is longer. RSS growth
-** over a span is set against the allocations of the windows that start in
-** it: growth caused in a window is only seen at the next sample, so
-** comparing per window would credit it to the window the sample falls in.
-** span_of[w] is window w's span or -1 (outside the sampled time);
-** growth[k] is span k's RSS growth, RSS less the recorder's own memory as in
-** the process table. Returns the number of spans. */
-static size_t rss_spans(ft_report *r, int64_t proc, int64_t window_ns, int64_t *span_of, size_t nwin, double *growth) {
+/* A sampled series (t_ns in one image's own time base, value) to compare
+** allocations with. */
+typedef struct series_pt {
+  int64_t t, v;
+} series_pt;
+
+/* Spans of a sampled series for the correlation (pts in time order, the
+** image's own time base): from one sample to the first sample at least
+** window_ns later, so a span holds whole windows whichever of the two
+** intervals is longer. The series' growth over a span is set against the
+** allocations of the windows that start in it: growth caused in a window is
+** only seen at the next sample, so comparing per window would credit it to
+** the window the sample falls in. span_of[w] is window w's span or -1
+** (outside the sampled time); growth[k] is span k's growth. Returns the
+** number of spans. */
+static size_t spans_of(const series_pt *pts, size_t npts, int64_t window_ns, int64_t *span_of, size_t nwin,
+                       double *growth) {
   for (size_t w = 0; w < nwin; w++) span_of[w] = -1;
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(r->db,
-                         "SELECT t_ns, max(rss_bytes - coalesce(shim_bytes, 0), 0) FROM process_samples WHERE proc = ?1 "
-                         "ORDER BY t_ns",
-                         -1, &q, NULL) != SQLITE_OK)
-    return 0;
-  sqlite3_bind_int64(q, 1, proc);
   size_t n = 0;
-  int64_t t0 = -1, rss0 = 0;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    int64_t t = sqlite3_column_int64(q, 0), rss = sqlite3_column_int64(q, 1);
-    if (t0 < 0) {
-      t0 = t;
-      rss0 = rss;
-      continue;
-    }
-    if (t - t0 < window_ns || n >= nwin) continue;
-    /* Windows starting in [t0, t): the first is ceil(t0 / window_ns). */
+  if (npts == 0) return 0;
+  int64_t t0 = pts[0].t, v0 = pts[0].v;
+  for (size_t i = 1; i < npts && n < nwin; i++) {
+    int64_t t = pts[i].t, v = pts[i].v;
+    if (t - t0 < window_ns) continue;
+    /* Windows starting in [t0, t): the first is ceil(t0 / window_ns); host
+    ** samples can predate the image (negative times), its windows cannot. */
     int any = 0;
-    for (int64_t w = (t0 + window_ns - 1) / window_ns; w * window_ns < t && (size_t)w < nwin; w++) {
+    int64_t w = t0 > 0 ? (t0 + window_ns - 1) / window_ns : 0;
+    for (; w * window_ns < t && (size_t)w < nwin; w++) {
       span_of[w] = (int64_t)n;
       any = 1;
     }
-    if (any) growth[n++] = (double)(rss - rss0);
+    if (any) growth[n++] = (double)(v - v0);
     t0 = t;
-    rss0 = rss;
+    v0 = v;
   }
-  sqlite3_finalize(q);
   return n;
 }
 
-static int add_corr(ft_frag_report *f, int site, double rho, int64_t windows, int64_t growth_windows) {
-  ft_rf_corr *n = realloc(f->corr, (f->ncorr + 1) * sizeof *n);
-  if (!n) return -1;
-  f->corr = n;
-  f->corr[f->ncorr++] = (ft_rf_corr){.site = site, .rho = rho, .windows = windows, .growth_windows = growth_windows};
-  return 0;
+/* The rows of a (t_ns, value) query with ?1 bound to bind, in *out
+** (malloc'd); the count, or (size_t)-1 out of memory or on an SQL error. */
+static size_t read_series(sqlite3 *db, const char *sql, int64_t bind, int64_t shift, series_pt **out) {
+  *out = NULL;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return 0; /* an older trace */
+  sqlite3_bind_int64(q, 1, bind);
+  size_t n = 0, cap = 0;
+  int st;
+  while ((st = sqlite3_step(q)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t nc = cap ? 2 * cap : 256;
+      series_pt *x = realloc(*out, nc * sizeof *x);
+      if (!x) break;
+      *out = x;
+      cap = nc;
+    }
+    (*out)[n++] = (series_pt){sqlite3_column_int64(q, 0) + shift, sqlite3_column_int64(q, 1)};
+  }
+  sqlite3_finalize(q);
+  if (st != SQLITE_DONE) {
+    free(*out);
+    *out = NULL;
+    return (size_t)-1;
+  }
+  return n;
+}
+
+/* One image's RSS, less the recorder's own memory as in the process table. */
+static size_t rss_series(ft_report *r, int64_t proc, series_pt **out) {
+  return read_series(r->db,
+                     "SELECT t_ns, max(rss_bytes - coalesce(shim_bytes, 0), 0) FROM process_samples WHERE proc = ?1 "
+                     "ORDER BY t_ns",
+                     proc, 0, out);
+}
+
+/* Free memory in high orders (orders >= f->ref_order: blocks of 2 MiB or
+** more, all nodes and zones added up) of the host sampler's buddyinfo,
+** negated so that its growth is the high orders' shrinkage, in the time
+** base of image p. */
+static size_t buddy_series(ft_report *r, const ft_frag_report *f, const ft_proc_info *p, series_pt **out) {
+  *out = NULL;
+  if (!f->has_buddy || f->sys_proc < 0) return 0;
+  int64_t sys_offset = 0;
+  for (size_t i = 0; i < r->nprocs; i++)
+    if (r->procs[i].proc == f->sys_proc) sys_offset = r->procs[i].offset_ns;
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT t_ns, -sum(free_blocks << page_order) * %lld FROM buddyinfo_samples WHERE proc = ?1 "
+           "AND page_order >= %d GROUP BY t_ns ORDER BY t_ns",
+           (long long)f->page_size, f->ref_order);
+  return read_series(r->db, sql, f->sys_proc, sys_offset - p->offset_ns, out);
 }
 
 /* One (site, window) of an image: site_windows rows of the site's stacks added up. */
@@ -165,6 +213,30 @@ typedef struct win_row {
   int site;
   int64_t window, allocs, bytes;
 } win_row;
+
+static int add_corr(ft_rf_corr **list, size_t *len, int site, double rho, int64_t windows, int64_t growth_windows) {
+  ft_rf_corr *n = realloc(*list, (*len + 1) * sizeof *n);
+  if (!n) return -1;
+  *list = n;
+  (*list)[(*len)++] = (ft_rf_corr){.site = site, .rho = rho, .windows = windows, .growth_windows = growth_windows};
+  return 0;
+}
+
+/* A correlation for one site: its allocations per span (span_of) against
+** growth, when both have FT_CORR_MIN_WINDOWS points. */
+static int site_corr(ft_rf_corr **list, size_t *len, const ft_rf_churn *c, const win_row *rows, size_t nrows,
+                     const int64_t *span_of, const double *growth, size_t nspans, double *x, double *scratch,
+                     rank_item *idx) {
+  if (nspans < FT_CORR_MIN_WINDOWS || c->windows < FT_CORR_MIN_WINDOWS) return 0;
+  int64_t grew = 0;
+  for (size_t k = 0; k < nspans; k++) {
+    x[k] = 0;
+    if (growth[k] > 0) grew++;
+  }
+  for (size_t k = 0; k < nrows; k++)
+    if (span_of[rows[k].window] >= 0) x[span_of[rows[k].window]] += (double)rows[k].allocs;
+  return add_corr(list, len, c->site, spearman(x, growth, nspans, scratch, idx), (int64_t)nspans, grew);
+}
 
 static int cmp_win(const void *a, const void *b) {
   const win_row *x = a, *y = b;
@@ -180,11 +252,12 @@ static int windows_of_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *
   win_row *rows = NULL;
   size_t nrows = 0, cap = 0;
   int rc = -1;
-  int64_t *span_of = malloc(nwin * sizeof *span_of);
-  double *growth = malloc(nwin * sizeof *growth), *x = NULL, *y = NULL, *scratch = NULL;
+  int64_t *span_rss = malloc(nwin * sizeof *span_rss), *span_buddy = malloc(nwin * sizeof *span_buddy);
+  double *g_rss = malloc(nwin * sizeof *g_rss), *g_buddy = malloc(nwin * sizeof *g_buddy), *x = NULL, *scratch = NULL;
+  series_pt *pts = NULL;
   rank_item *idx = NULL;
   sqlite3_stmt *q = NULL;
-  if (!span_of || !growth) {
+  if (!span_rss || !span_buddy || !g_rss || !g_buddy) {
     oom(err, errlen);
     goto out;
   }
@@ -229,18 +302,27 @@ static int windows_of_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *
     }
   }
   nrows = m;
-  size_t nspans = rss_spans(r, p->proc, f->window_ns, span_of, nwin, growth);
-  x = malloc((nspans + 1) * sizeof *x);
-  y = malloc((nspans + 1) * sizeof *y);
-  scratch = malloc(2 * (nspans + 1) * sizeof *scratch);
-  idx = malloc((nspans + 1) * sizeof *idx);
-  if (!x || !y || !scratch || !idx) {
+  size_t npts = rss_series(r, p->proc, &pts);
+  if (npts == (size_t)-1) {
+    fail_sql(r->db, err, errlen, "reading process_samples");
+    goto out;
+  }
+  size_t ns_rss = spans_of(pts, npts, f->window_ns, span_rss, nwin, g_rss);
+  free(pts);
+  npts = buddy_series(r, f, p, &pts);
+  if (npts == (size_t)-1) {
+    fail_sql(r->db, err, errlen, "reading buddyinfo_samples");
+    goto out;
+  }
+  size_t ns_buddy = spans_of(pts, npts, f->window_ns, span_buddy, nwin, g_buddy);
+  size_t most = (ns_rss > ns_buddy ? ns_rss : ns_buddy) + 1;
+  x = malloc(most * sizeof *x);
+  scratch = malloc(2 * most * sizeof *scratch);
+  idx = malloc(most * sizeof *idx);
+  if (!x || !scratch || !idx) {
     oom(err, errlen);
     goto out;
   }
-  int64_t growth_windows = 0;
-  for (size_t k = 0; k < nspans; k++)
-    if (growth[k] > 0) growth_windows++;
   for (size_t i = 0; i < nrows;) {
     size_t j = i;
     while (j < nrows && rows[j].site == rows[i].site) j++;
@@ -262,17 +344,10 @@ static int windows_of_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *
     }
     f->churn = n;
     f->churn[f->nchurn++] = c;
-    if (nspans >= FT_CORR_MIN_WINDOWS && c.windows >= FT_CORR_MIN_WINDOWS) {
-      for (size_t k = 0; k < nspans; k++) {
-        x[k] = 0;
-        y[k] = growth[k];
-      }
-      for (size_t k = i; k < j; k++)
-        if (span_of[rows[k].window] >= 0) x[span_of[rows[k].window]] += (double)rows[k].allocs;
-      if (add_corr(f, c.site, spearman(x, y, nspans, scratch, idx), (int64_t)nspans, growth_windows) != 0) {
-        oom(err, errlen);
-        goto out;
-      }
+    if (site_corr(&f->corr, &f->ncorr, &c, rows + i, j - i, span_rss, g_rss, ns_rss, x, scratch, idx) != 0 ||
+        site_corr(&f->bcorr, &f->nbcorr, &c, rows + i, j - i, span_buddy, g_buddy, ns_buddy, x, scratch, idx) != 0) {
+      oom(err, errlen);
+      goto out;
     }
     i = j;
   }
@@ -280,10 +355,12 @@ static int windows_of_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *
 out:
   sqlite3_finalize(q);
   free(rows);
-  free(span_of);
-  free(growth);
+  free(pts);
+  free(span_rss);
+  free(span_buddy);
+  free(g_rss);
+  free(g_buddy);
   free(x);
-  free(y);
   free(scratch);
   free(idx);
   return rc;
@@ -443,6 +520,7 @@ int ft_report_frag_sites(ft_report *r, ft_frag_report *f, char *err, size_t errl
     }
     f->nchurn = n;
     qsort(f->corr, f->ncorr, sizeof *f->corr, cmp_corr);
+    qsort(f->bcorr, f->nbcorr, sizeof *f->bcorr, cmp_corr);
   }
   if (load_mix(r, f, err, errlen) != 0 || load_pins(r, f, err, errlen) != 0) return -1;
   qsort(f->mix, f->nmix, sizeof *f->mix, cmp_mix);

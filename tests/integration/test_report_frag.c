@@ -8,6 +8,9 @@
 ** peak, absent sources are sentences and not errors, the JSON validates
 ** against reporter/report.schema.json, and the kernel's two fragmentation
 ** indices shown for buddyinfo samples are recomputed here from the rows.
+** examples/rss_grower.c checks the correlation with RSS growth, and a copy
+** of its trace with rewritten buddyinfo rows the one with the high orders'
+** shrinkage, exactly; examples/mixed_lifetimes.c the lifetime mix.
 */
 #define _GNU_SOURCE
 #include <math.h>
@@ -23,7 +26,7 @@
 
 /* The traces, recorded once by setup (names unique to this test: FT_TMP is
 ** shared by tests running in parallel). */
-static char db_pin[512], db_churn[512], db_pool[512], db_nosample[512], db_off[512], db_host[512];
+static char db_pin[512], db_churn[512], db_pool[512], db_nosample[512], db_off[512], db_host[512], db_grow[512], db_mix[512];
 
 static const char *example(const char *name) { return ft_fmt("%s/%s", FT_EXAMPLES, name); }
 
@@ -42,6 +45,9 @@ static int setup(void **state) {
   ** batches (buffers freed), which 100 ms samples of a 1 s run can miss. */
   record(db_churn, sizeof db_churn, "frag_seed_churn.db", FT_ARGV("--sample-ms", "20"), "seed_churn");
   record(db_pool, sizeof db_pool, "frag_pool.db", NULL, "pool");
+  /* RSS every 20 ms: two samples per 10 ms window's neighbours, many spans per phase. */
+  record(db_mix, sizeof db_mix, "frag_mixed_lifetimes.db", NULL, "mixed_lifetimes");
+  record(db_grow, sizeof db_grow, "frag_rss_grower.db", FT_ARGV("--sample-ms", "20"), "rss_grower");
   record(db_nosample, sizeof db_nosample, "frag_nosample.db", FT_ARGV("--sample-ms", "0"), "pinned_heap");
   record(db_off, sizeof db_off, "frag_off.db",
          FT_ARGV("--sample-ms", "0", "--sys-sample-ms", "0", "--smaps-ms", "0", "--mallinfo-ms", "0", "--slabinfo-ms", "0"),
@@ -221,6 +227,126 @@ static void test_pool_all_clear(void **state) {
   char *t = frag_text(db_pool);
   if (!strstr(t, "\n  All clear: no fragmentation finding for the program")) fail_msg("not all clear:\n%s", t);
   free(t);
+}
+
+/* mixed_lifetimes: conn_buffer's 1000 buffers, every 4th parked for 1.15 s
+** (> 2^30 ns) and the rest freed at once; parse_header's all freed at once.
+** Exactly conn_buffer is `mixed` in site_lifetime_mix, with 250 long-lived,
+** and exactly it gets the lifetime-mix finding, with its advice. */
+static void test_lifetime_mix(void **state) {
+  (void)state;
+  sqlite3 *d = ft_db_open(db_mix);
+  const char *mixed = "SELECT %s FROM site_lifetime_mix m JOIN call_sites c ON c.stack_id = m.stack_id AND c.depth = 0 "
+                      "WHERE m.mixed";
+  ft_expect_eq("one mixed stack", ft_q_int(d, mixed, "count(*)"), 1);
+  assert_string_equal(ft_q_str(d, mixed, "c.function"), "conn_buffer");
+  ft_expect_eq("its long-lived", ft_q_int(d, mixed, "m.long_count"), 250);
+  ft_expect_eq("all of it", ft_q_int(d, mixed, "m.allocations"), 1000);
+  ft_expect_eq("parse_header not mixed",
+               ft_q_int(d, "SELECT count(*) FROM site_lifetime_mix m JOIN call_sites c ON c.stack_id = m.stack_id "
+                           "AND c.depth = 0 WHERE c.function = 'parse_header' AND m.mixed"),
+               0);
+  sqlite3_close(d);
+  const char *culprit = site_label(db_mix, "conn_buffer", "mixed_lifetimes.c");
+  char c[256];
+  snprintf(c, sizeof c, "%s", culprit);
+  char *j = frag_json(db_mix);
+  ft_expect_eq("one lifetime-mix finding", jint(j, FINDINGS(F("$.rule") " = 'lifetime-mix'")), 1);
+  ft_expect_eq("on conn_buffer, with its advice",
+               jint(j, ft_fmt(FINDINGS(F("$.rule") " = 'lifetime-mix' AND " F("$.site") " = '%s' AND EXISTS (SELECT 1 "
+                                                                                 "FROM json_each(e.value, '$.advice') a "
+                                                                                 "WHERE a.value LIKE 'separate long-lived%%')"),
+                              c)),
+               1);
+  ft_expect_eq("its numbers in words",
+               jint(j, FINDINGS(F("$.rule") " = 'lifetime-mix' AND " F("$.text") " LIKE '%% 75%% of its 1,000 allocations "
+                                                                           "lived less than 1.0 ms and 25%% 1.07 s or longer%%'")),
+               1);
+  ft_expect_eq("parse_header not flagged", jint(j, FINDINGS(F("$.site") " LIKE 'parse_header (%%'")), 0);
+  ft_expect_eq("the mix list is conn_buffer alone",
+               jint(j, "SELECT json_array_length(?1, '$.fragmentation.sites.lifetime_mix')"), 1);
+  assert_string_equal(jstr(j, "SELECT json_extract(?1, '$.fragmentation.sites.lifetime_mix[0].site')"), c);
+  free(j);
+}
+
+/* ---- correlation ---------------------------------------------------------------------- */
+
+/* rss_grower: grow_set allocates only in the phases where RSS grows,
+** steady_churn at the same pace throughout. grow_set ranks first in the
+** correlation with RSS growth, and steady_churn gets no finding. */
+static void test_rss_correlation(void **state) {
+  (void)state;
+  char *j = frag_json(db_grow);
+  const char *first = jstr(j, "SELECT json_extract(?1, '$.fragmentation.sites.correlation[0].site')");
+  if (strncmp(first, "grow_set (", 10) != 0) fail_msg("grow_set not first in the RSS correlation:\n%s", j);
+  double rho = jnum(j, "SELECT json_extract(?1, '$.fragmentation.sites.correlation[0].rho')");
+  double steady = jnum(j, "SELECT json_extract(e.value, '$.rho') FROM json_each(?1, '$.fragmentation.sites.correlation') e "
+                          "WHERE json_extract(e.value, '$.site') LIKE 'steady_churn (%'");
+  if (!(rho > steady)) fail_msg("grow_set %.3f not above steady_churn %.3f", rho, steady);
+  ft_expect_eq("steady_churn not flagged", jint(j, FINDINGS(F("$.site") " LIKE 'steady_churn (%%'")), 0);
+  free(j);
+}
+
+/* The buddyinfo half on a known series: a copy of the rss_grower trace whose
+** buddyinfo_samples are rewritten every 50 ms (proc time base), two nodes
+** with the same counts. High orders (>= the report's buddy_high_order) hold
+** C - sign * (grow_set's allocations so far) blocks each, so per span the
+** high orders shrink by exactly sign * grow_set's allocations in it; lower
+** orders move the other way, and must not count. sign +1: grow_set's rho is
+** 1 and it ranks first; sign -1: -1 and last. Spans and shrinking spans are
+** counted here from site_windows. */
+static void buddy_case(int sign) {
+  const char *copy = ft_tmp_path(ft_fmt("frag_rss_grower_buddy%d.db", sign > 0 ? 1 : 0));
+  ft_remove(copy);
+  sqlite3 *src = ft_db_open(db_grow);
+  char *e = NULL;
+  if (sqlite3_exec(src, ft_fmt("VACUUM INTO '%s'", copy), NULL, NULL, &e) != SQLITE_OK) fail_msg("VACUUM INTO: %s", e);
+  sqlite3_close(src);
+  char *j0 = frag_json(copy);
+  long long high = jint(j0, "SELECT json_extract(?1, '$.fragmentation.sites.buddy_high_order')");
+  free(j0);
+  sqlite3 *d = NULL;
+  if (sqlite3_open(copy, &d) != SQLITE_OK) fail_msg("open %s", copy);
+  const long long step = 50000000; /* 5 windows of 10 ms */
+  const char *sql = ft_fmt(
+      "DELETE FROM buddyinfo_samples;"
+      "CREATE TEMP TABLE grow AS SELECT w.window, sum(w.allocations) AS n FROM site_windows w "
+      "  JOIN site_summary s USING (stack_id) WHERE s.function = 'grow_set' GROUP BY w.window;"
+      "CREATE TEMP TABLE ts AS WITH RECURSIVE k(t) AS (SELECT 0 UNION ALL SELECT t + %lld FROM k "
+      "  WHERE t + %lld <= (SELECT end_ns FROM processes)) SELECT t FROM k;"
+      "INSERT INTO buddyinfo_samples SELECT 1, ts.t, node.v, 'Normal', o.v, "
+      "  CASE WHEN o.v >= %lld THEN 1000000 - %d * c.cum ELSE 100000 + %d * 1000 * c.cum END "
+      "FROM ts JOIN (SELECT ts.t AS t, (SELECT coalesce(sum(n), 0) FROM grow g "
+      "  WHERE g.window * CAST((SELECT value FROM meta WHERE key = 'window_ns') AS INTEGER) < ts.t) AS cum FROM ts) c "
+      "  ON c.t = ts.t, (SELECT 0 AS v UNION ALL SELECT 1) node, "
+      "  (WITH RECURSIVE r(v) AS (SELECT 0 UNION ALL SELECT v + 1 FROM r WHERE v < 10) SELECT v FROM r) o;",
+      step, step, high, sign, sign);
+  if (sqlite3_exec(d, sql, NULL, NULL, &e) != SQLITE_OK) fail_msg("rewrite: %s", e);
+  long long spans = ft_q_int(d, "SELECT count(*) - 1 FROM ts");
+  long long shrank = ft_q_int(d, "SELECT count(DISTINCT g.window / 5) FROM grow g WHERE g.n > 0 AND "
+                                 "g.window / 5 < (SELECT count(*) - 1 FROM ts)");
+  sqlite3_close(d);
+  char *j = frag_json(copy);
+  const char *at = sign > 0 ? "0" : "#-1";
+  const char *site = jstr(j, ft_fmt("SELECT json_extract(?1, '$.fragmentation.sites.buddy_correlation[%s].site')", at));
+  if (strncmp(site, "grow_set (", 10) != 0) fail_msg("grow_set not at [%s] of the buddy correlation:\n%s", at, j);
+  double rho = jnum(j, ft_fmt("SELECT json_extract(?1, '$.fragmentation.sites.buddy_correlation[%s].rho')", at));
+  if (fabs(rho - sign) > 1e-9) fail_msg("grow_set's rho %.12f, expected %d", rho, sign);
+  ft_expect_eq("spans", jint(j, ft_fmt("SELECT json_extract(?1, '$.fragmentation.sites.buddy_correlation[%s].windows')", at)),
+               spans);
+  ft_expect_eq("spans the high orders shrank",
+               jint(j, ft_fmt("SELECT json_extract(?1, '$.fragmentation.sites.buddy_correlation[%s].shrink_windows')", at)),
+               sign > 0 ? shrank : 0);
+  free(j);
+  char *t = report(copy, 0, NULL, FT_ARGV("--section", "fragmentation", "--top", "0"));
+  if (!strstr(t, ft_fmt("buddyinfo orders >= %lld, all nodes and zones", high))) fail_msg("no buddy correlation text:\n%s", t);
+  free(t);
+}
+
+static void test_buddy_correlation(void **state) {
+  (void)state;
+  buddy_case(1);
+  buddy_case(-1);
 }
 
 /* ---- --max-frag-ratio ---------------------------------------------------------------- */
@@ -571,6 +697,7 @@ int main(void) {
       cmocka_unit_test(test_pinned_heap),     cmocka_unit_test(test_seed_churn),  cmocka_unit_test(test_pool_all_clear),
       cmocka_unit_test(test_frag_gate),       cmocka_unit_test(test_sample_file), cmocka_unit_test(test_absent_sources),
       cmocka_unit_test(test_markdown),        cmocka_unit_test(test_json_schema), cmocka_unit_test(test_kernel_indices),
+      cmocka_unit_test(test_rss_correlation), cmocka_unit_test(test_buddy_correlation), cmocka_unit_test(test_lifetime_mix),
   };
   int rc = cmocka_run_group_tests(tests, setup, NULL);
   if (jdb) sqlite3_close(jdb);

@@ -2,7 +2,8 @@
 ** test_sample.c — the sampler's system and process sources (issue 4):
 ** `fragtrace sample` on its own (duration, Ctrl-C, sources that cannot be
 ** read), and `fragtrace record` with smaps_rollup and mallinfo2 beside a
-** heap of known size (tests/progs/mallhold.c).
+** heap of known size (tests/progs/mallhold.c); the last samples taken when
+** sampling stops (tests/progs/briefrun.c, --duration).
 */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -41,6 +42,12 @@ static void test_sample_duration(void **state) {
   ft_expect_true("meminfo snapshots >= 5", m >= 5 && m <= 7);
   ft_expect_true("vmstat snapshots >= 5", snapshots(d, "vmstat_samples") >= 5);
   ft_expect_true("buddyinfo snapshots >= 5", snapshots(d, "buddyinfo_samples") >= 5);
+  /* The stop takes a last snapshot: the file covers the whole 300 ms, not
+  ** only up to the last 50 ms tick (250 ms). */
+  const long long near_end = 290000000;
+  ft_expect_true("meminfo at the stop", ft_q_int(d, "SELECT max(t_ns) FROM meminfo_samples") >= near_end);
+  ft_expect_true("buddyinfo at the stop", ft_q_int(d, "SELECT max(t_ns) FROM buddyinfo_samples") >= near_end);
+  ft_expect_true("vmstat at the stop", ft_q_int(d, "SELECT max(t_ns) FROM vmstat_samples") >= near_end);
   /* What `free` needs, in bytes (kB x 1024) or counts (HugePages_*). */
   const char *keys[] = {"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "Shmem", "Slab",
                         "SReclaimable", "SUnreclaim", "AnonHugePages", "HugePages_Total", "HugePages_Free",
@@ -206,6 +213,31 @@ static void test_record_process_sources(void **state) {
   ft_remove(db);
 }
 
+/* A run shorter than smaps_rollup's and mallinfo2's 1 s interval, recorded
+** with the defaults: the sampler's final pass gives each a second sample,
+** within 20 ms of the process's end; statm too ends near the end. */
+static void test_record_final_samples(void **state) {
+  (void)state;
+  const char *db = ft_tmp_path("sample_final.db");
+  ft_run r;
+  ft_record(&r, db, NULL, NULL, FT_ARGV(ft_prog("briefrun")));
+  ft_expect_status(&r, 0);
+  sqlite3 *d = ft_db_open(db);
+  const long long near = 20000000;
+  long long end = ft_q_int(d, "SELECT end_ns FROM processes");
+  ft_expect_true("a short run", end < 200000000);
+  ft_expect_true(">= 2 smaps samples", ft_q_int(d, "SELECT count(*) FROM smaps_samples") >= 2);
+  ft_expect_true(">= 2 mallinfo samples", ft_q_int(d, "SELECT count(*) FROM mallinfo_samples") >= 2);
+  const char *tables[] = {"smaps_samples", "mallinfo_samples", "process_samples"};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    long long last = ft_q_int(d, "SELECT max(t_ns) FROM %s", tables[i]);
+    if (last > end || end - last > near) fail_msg("%s: last sample at %lld ns, the process ended at %lld", tables[i], last, end);
+  }
+  sqlite3_close(d);
+  ft_run_free(&r);
+  ft_remove(db);
+}
+
 /* Sources set to 0 are noted 'off'; no rows. */
 static void test_record_sources_off(void **state) {
   (void)state;
@@ -235,6 +267,7 @@ int main(void) {
       cmocka_unit_test(test_sample_unreadable),
       cmocka_unit_test(test_record_process_sources),
       cmocka_unit_test(test_record_sources_off),
+      cmocka_unit_test(test_record_final_samples),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
