@@ -3,9 +3,10 @@
 ** lazy init on the first call, per-thread state, fork, exec and exit.
 **
 ** Hot path contract (malloc, free, ...): no lock, no syscall in the common
-** case, no stdio, no malloc of our own. An allocation costs two clock reads
-** (vDSO), one unw_backtrace, a hash and one 32-byte record in the calling
-** thread's ring. Everything else happens on the writer thread or offline.
+** case, no stdio, no malloc of our own. An allocation costs one timestamp
+** (rdtscp, or the vDSO clock: see ft_ticks), one unw_backtrace, a hash and one
+** 32-byte record in the calling thread's ring; a free, a timestamp and a
+** record. Everything else happens on the writer thread or offline.
 **
 ** Recursion: tls_guard is set while a hook runs and for the whole life of our
 ** own threads, so allocations made by libunwind, libc internals we call, or
