@@ -4,7 +4,8 @@
 ** Pipeline, per import:
 **   1. Open (mmap) every spill, scan its chunks: per-thread event streams
 **      (lists of chunk slices: raw EVENTS are used in place, EVENTS_PACKED
-**      are decoded per image just before its merge), process-level chunks,
+**      are decoded one at a time as the stream's cursor reaches them, into
+**      a per-stream buffer), process-level chunks,
 **      clock pairs, lifecycle.
 **   2. Order images by start time, assign process keys, link fork parents
 **      and exec predecessors.
@@ -179,8 +180,8 @@ static void ft_hmap_clear(ft_hmap *m) {
 /* Images and thread streams                                                 */
 
 typedef struct ft_cref { /* one events chunk of a stream */
-  const ft_event *ev;    /* raw: in the mapping; packed: decoded, NULL before */
-  size_t n;              /* records at ev */
+  const ft_event *ev;    /* raw: in the mapping; packed: NULL (see ft_stream.dec) */
+  size_t n;              /* records at ev (packed: 0 until decoded) */
   const uint8_t *packed; /* EVENTS_PACKED payload in the mapping, else NULL */
   size_t plen;
 } ft_cref;
@@ -194,6 +195,13 @@ typedef struct ft_stream { /* one thread's events, in its program order */
   int64_t key;          /* thread key in the trace */
   size_t ci, ei;        /* cursor: chunk, event within the chunk */
   const ft_event *head; /* current timed event during the merge, NULL = done */
+  /* The decoded packed chunk under the cursor. Only the current chunk of
+  ** each stream is ever needed (the merge holds one head per stream, and
+  ** stack records are consumed in stream order), so the image's packed
+  ** events never sit decoded all at once. */
+  ft_event *dec;
+  size_t capdec;
+  size_t dec_ci; /* chunk index held in dec, FT_NONE = none */
 } ft_stream;
 
 typedef struct ft_pchunk { /* a process-level chunk we use after the merge */
@@ -271,8 +279,6 @@ typedef struct ft_ctx {
   ft_hmap stkmap; /* stack hash -> index in stk */
   uint64_t *ips;
   size_t nips, capips;
-  ft_event *dec; /* decoded EVENTS_PACKED records of the image */
-  size_t capdec;
   size_t *heap, *hpos; /* indexed min-heap of stream indexes */
   size_t nheap;
   long long unmatched;
@@ -301,19 +307,65 @@ static int ft_sqlerr(ft_ctx *c, const char *what) {
 static size_t ft_stream_for(ft_image *img, ft_hmap *tids, int32_t tid, size_t chunk_index) {
   uint64_t idx;
   if (ft_hmap_get(tids, (uint32_t)tid, &idx)) return (size_t)idx;
-  ft_stream s = {.tid = tid, .first_t = UINT64_MAX, .first_seen = chunk_index};
+  ft_stream s = {.tid = tid, .first_t = UINT64_MAX, .first_seen = chunk_index, .dec_ci = FT_NONE};
   if (FT_PUSH(img->st, img->nst, img->capst, s) != 0) return FT_NONE;
   if (ft_hmap_put(tids, (uint32_t)tid, img->nst - 1) != 0) return FT_NONE;
   return img->nst - 1;
 }
 
-/* Current record of a stream cursor, or NULL at the end of the stream. */
-static const ft_event *ft_stream_rec(ft_stream *s) {
-  while (s->ci < s->nc && s->ei >= s->c[s->ci].n) {
+/* Release the stream's decode buffer (end of stream, or after the merge). */
+static void ft_stream_drop(ft_stream *s) {
+  free(s->dec);
+  s->dec = NULL;
+  s->capdec = 0;
+  s->dec_ci = FT_NONE;
+}
+
+/* Make chunk s->ci readable: a packed chunk is decoded into s->dec (which
+** then no longer holds the chunk before it; every pointer into that one is
+** dead). The reader already checked that each chunk decodes. Returns 0, or
+** -1 when out of memory. */
+static int ft_stream_load(ft_stream *s) {
+  assert(s->ci < s->nc);
+  ft_cref *r = &s->c[s->ci];
+  if (!r->packed || s->dec_ci == s->ci) return 0;
+  /* One pass when the buffer is big enough (the usual case: chunks are at
+  ** most one ring), a second after growing it otherwise. The first pass
+  ** overwrites the buffer, so it holds no chunk until this one is done. */
+  s->dec_ci = FT_NONE;
+  long n = ft_pack_decode(r->packed, r->plen, s->dec, s->capdec);
+  assert(n >= 0);
+  if (n > 0 && (size_t)n > s->capdec) {
+    if (ft_reserve((void **)&s->dec, &s->capdec, (size_t)n, sizeof *s->dec) != 0) return -1;
+    long m = ft_pack_decode(r->packed, r->plen, s->dec, s->capdec);
+    assert(m == n);
+    (void)m;
+  }
+  r->n = n > 0 ? (size_t)n : 0;
+  r->ev = NULL; /* records live in s->dec, valid while dec_ci == ci */
+  s->dec_ci = s->ci;
+  return 0;
+}
+
+/* Current record of a stream cursor in *out, NULL at the end of the stream
+** (the decode buffer is released then). The record stays valid until the
+** cursor leaves its chunk. Returns 0, or -1 when out of memory. */
+static int ft_stream_rec(ft_stream *s, const ft_event **out) {
+  for (;;) {
+    if (s->ci >= s->nc) {
+      ft_stream_drop(s);
+      *out = NULL;
+      return 0;
+    }
+    if (ft_stream_load(s) != 0) return -1;
+    const ft_cref *r = &s->c[s->ci];
+    if (s->ei < r->n) {
+      *out = r->packed ? &s->dec[s->ei] : &r->ev[s->ei];
+      return 0;
+    }
     s->ci++;
     s->ei = 0;
   }
-  return s->ci < s->nc ? &s->c[s->ci].ev[s->ei] : NULL;
 }
 
 /* Whether an event type is one the merge handles (timed events). */
@@ -324,10 +376,11 @@ static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e);
 /* Move the cursor to the next timed event (s->head, NULL at the end),
 ** consuming stack records on the way: registered with c when c is non-NULL,
 ** merely skipped otherwise. Unknown event types are skipped (an anomaly).
-** Returns 0, or -1 when out of memory. */
+** Returns 0, or -1 when out of memory (decoding a chunk, or a stack). */
 static int ft_stream_settle(ft_ctx *c, ft_stream *s) {
   for (;;) {
-    const ft_event *e = ft_stream_rec(s);
+    const ft_event *e;
+    if (ft_stream_rec(s, &e) != 0) return c ? ft_oom(c) : -1;
     if (!e) {
       s->head = NULL;
       return 0;
@@ -342,9 +395,15 @@ static int ft_stream_settle(ft_ctx *c, ft_stream *s) {
       if (c) {
         if (ft_stack_frames(c, s, e) != 0) return -1;
       } else {
-        /* Skip the continuation records: raw IPs, not events. */
+        /* Skip the continuation records: raw IPs, not events. (Read e
+        ** first: moving the cursor may leave e's chunk.) */
         uint64_t recs = e->n / FT_IPS_PER_RECORD + (e->n % FT_IPS_PER_RECORD != 0);
-        while (recs-- && ft_stream_rec(s)) s->ei++;
+        const ft_event *r;
+        while (recs--) {
+          if (ft_stream_rec(s, &r) != 0) return -1;
+          if (!r) break;
+          s->ei++;
+        }
       }
     } else if (c) {
       c->anomalies++;
@@ -639,36 +698,6 @@ static uint64_t ft_ev_ns(const ft_image *img, uint64_t t) {
          (uint64_t)((unsigned __int128)(t - k[lo].ticks) * (k[hi].ns - k[lo].ns) / (k[hi].ticks - k[lo].ticks));
 }
 
-/* Decode every EVENTS_PACKED chunk of the image into c->dec (one buffer,
-** sized exactly first) and point the chunk slices at the records. The
-** reader already checked that each chunk decodes. Returns 0 or -1. */
-static int ft_decode_image(ft_ctx *c) {
-  ft_image *img = c->img;
-  size_t total = 0;
-  for (size_t i = 0; i < img->nst; i++)
-    for (size_t j = 0; j < img->st[i].nc; j++) {
-      ft_cref *r = &img->st[i].c[j];
-      if (!r->packed) continue;
-      long n = ft_pack_decode(r->packed, r->plen, NULL, 0);
-      assert(n >= 0);
-      r->n = n > 0 ? (size_t)n : 0;
-      total += r->n;
-    }
-  if (ft_reserve((void **)&c->dec, &c->capdec, total, sizeof *c->dec) != 0) return ft_oom(c);
-  size_t off = 0;
-  for (size_t i = 0; i < img->nst; i++)
-    for (size_t j = 0; j < img->st[i].nc; j++) {
-      ft_cref *r = &img->st[i].c[j];
-      if (!r->packed) continue;
-      long n = ft_pack_decode(r->packed, r->plen, c->dec + off, r->n);
-      assert(n == (long)r->n);
-      (void)n;
-      r->ev = c->dec + off;
-      off += r->n;
-    }
-  return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The merge: stacks, rows, matching                                         */
 
@@ -687,7 +716,8 @@ static size_t ft_stack_index(ft_ctx *c, uint64_t hash) {
 /* Register the stack record e (already stepped over) of stream s: copy its
 ** frames from the following continuation records, the first time this hash
 ** is seen with frames. A stack cut off by the end of the stream keeps no
-** frames (an anomaly). Returns 0, or -1 when out of memory. */
+** frames (an anomaly). e is read before the cursor moves: moving it may
+** leave (and invalidate) e's chunk. Returns 0, or -1 when out of memory. */
 static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e) {
   uint64_t depth = e->n;
   size_t k = FT_NONE;
@@ -695,11 +725,13 @@ static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e) {
     k = ft_stack_index(c, e->s);
     if (k == FT_NONE) return ft_oom(c);
   }
+  e = NULL;
   int want = k != FT_NONE && !c->stk[k].has_frames;
   size_t off = c->nips;
   uint64_t got = 0;
   while (got < depth) {
-    const ft_event *r = ft_stream_rec(s);
+    const ft_event *r;
+    if (ft_stream_rec(s, &r) != 0) return ft_oom(c);
     if (!r) break;
     s->ei++;
     uint64_t ip[FT_IPS_PER_RECORD];
@@ -1620,13 +1652,13 @@ static int ft_import_image(ft_ctx *c) {
   c->unmatched = 0;
   ft_hmap_clear(&c->live);
   ft_hmap_clear(&c->stkmap);
-  if (ft_decode_image(c) != 0) return -1;
-  /* Each thread's first event, for the order of thread keys. */
+  /* Each thread's first event, for the order of thread keys. (Decodes
+  ** each stream's first chunks; the merge starts over from chunk 0.) */
   int has_events = 0;
   for (size_t i = 0; i < img->nst; i++) {
     ft_stream *s = &img->st[i];
     s->ci = s->ei = 0;
-    ft_stream_settle(NULL, s);
+    if (ft_stream_settle(NULL, s) != 0) return ft_oom(c);
     has_events |= s->head != NULL;
   }
   if (ft_clock_prepare(c, has_events) != 0) return -1;
@@ -1836,9 +1868,11 @@ static void ft_cleanup(ft_ctx *c, ft_image *im, size_t n) {
   free(c->ips);
   free(c->heap);
   free(c->hpos);
-  free(c->dec);
   for (size_t i = 0; im && i < n; i++) {
-    for (size_t j = 0; j < im[i].nst; j++) free(im[i].st[j].c);
+    for (size_t j = 0; j < im[i].nst; j++) {
+      free(im[i].st[j].c);
+      free(im[i].st[j].dec); /* left only when an image failed before its merge ended */
+    }
     free(im[i].st);
     free(im[i].pc);
     free(im[i].clk);
