@@ -9,6 +9,7 @@
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,8 +72,20 @@ int ft_writev_all(int fd, struct iovec *iov, int n) {
   return 0;
 }
 
+int ft_open_high(const char *path, int flags, mode_t mode) {
+  int low = open(path, flags | O_CLOEXEC, mode);
+  if (low < 0 || low >= FT_FD_HIGH) return low;
+  int high = fcntl(low, F_DUPFD_CLOEXEC, FT_FD_HIGH);
+  if (high < 0) return low;
+  /* Close the low number only while it is still ours: a close-everything loop
+  ** in the program may have closed it and reopened a file of its own there. */
+  struct stat a, b;
+  if (fstat(low, &a) == 0 && fstat(high, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) close(low);
+  return high;
+}
+
 ssize_t ft_read_small_file(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = ft_open_high(path, O_RDONLY, 0);
   if (fd < 0) return -1;
   size_t len = 0;
   while (len + 1 < cap) {

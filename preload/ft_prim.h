@@ -44,6 +44,14 @@ void ft_os_free(void *p, size_t bytes);
 ** Returns 0, or -1 on error. */
 int ft_writev_all(int fd, struct iovec *iov, int n);
 
+/* Descriptors of our threads live at or above this number: programs that
+** close every descriptor and open their own files reuse the low numbers first. */
+#define FT_FD_HIGH 200
+
+/* open() with O_CLOEXEC, the result moved to a number >= FT_FD_HIGH when
+** possible, so that the low number is ours only for a few instructions. */
+int ft_open_high(const char *path, int flags, mode_t mode);
+
 /* Read up to cap-1 bytes of a small file (/proc text) into buf and
 ** NUL-terminate it. Returns the length, or -1. */
 ssize_t ft_read_small_file(const char *path, char *buf, size_t cap);

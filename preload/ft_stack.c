@@ -10,10 +10,10 @@
 #include <libunwind.h>
 
 #include "ft_config.h"
+#include "ft_prim.h"
 
 uintptr_t ft_own_lo, ft_own_hi; /* written once at init, read-only afterwards */
 
-#define FT_UNWIND_FD_MIN 200
 
 /* libunwind opens a pipe on first use (to validate memory while unwinding)
 ** at the lowest free descriptors, and when it later finds that pipe closed it
@@ -22,14 +22,14 @@ uintptr_t ft_own_lo, ft_own_hi; /* written once at init, read-only afterwards */
 ** and then close the program's files. So make its first use happen while
 ** the low numbers are taken, and the pipe lands far above them. */
 static void warm_up_unwinder_high(void) {
-  int fill[FT_UNWIND_FD_MIN], n = 0;
+  int fill[FT_FD_HIGH], n = 0;
   int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (nullfd >= 0) fill[n++] = nullfd;
-  while (nullfd >= 0 && n < FT_UNWIND_FD_MIN) {
+  while (nullfd >= 0 && n < FT_FD_HIGH) {
     int d = fcntl(nullfd, F_DUPFD_CLOEXEC, 0);
     if (d < 0) break;
     fill[n++] = d;
-    if (d >= FT_UNWIND_FD_MIN) break;
+    if (d >= FT_FD_HIGH) break;
   }
   /* Either call initializes libunwind (and opens the pipe). */
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);

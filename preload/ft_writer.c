@@ -31,15 +31,6 @@ static const uint8_t zeros[8];
 ** own under the same number. Only the drain-lock holder writes. */
 static dev_t spill_dev;
 static ino_t spill_ino;
-#define FT_SPILL_FD_MIN 200 /* far from the low numbers a program reuses first */
-
-/* Move fd to a number >= FT_SPILL_FD_MIN when possible. */
-static int fd_up_high(int fd) {
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, FT_SPILL_FD_MIN);
-  if (high < 0) return fd;
-  close(fd);
-  return high;
-}
 
 static int spill_fd_is_ours(void) {
   struct stat st;
@@ -50,14 +41,14 @@ static int spill_fd_is_ours(void) {
 ** that number again): reopen the same file by path, or stop writing. */
 static void spill_reopen(void) {
   struct stat st;
-  int fd = open(ft_g.spill_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  int fd = ft_open_high(ft_g.spill_path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0);
   ft_g.spill_fd = -1;
   if (fd < 0) return;
   if (fstat(fd, &st) != 0 || st.st_dev != spill_dev || st.st_ino != spill_ino) {
     close(fd);
     return;
   }
-  ft_g.spill_fd = fd_up_high(fd);
+  ft_g.spill_fd = fd;
 }
 
 void ft_spill_close(void) {
@@ -199,7 +190,7 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
     ft_warn3("output path too long; running untraced", NULL, NULL);
     return -1;
   }
-  int fd = open(ft_g.spill_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+  int fd = ft_open_high(ft_g.spill_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND, 0600);
   if (fd < 0) {
     ft_warn3("cannot create trace file ", ft_g.spill_path, "; running untraced");
     return -1;
@@ -208,7 +199,7 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   fstat(fd, &st);
   spill_dev = st.st_dev;
   spill_ino = st.st_ino;
-  ft_g.spill_fd = fd_up_high(fd);
+  ft_g.spill_fd = fd;
 
   ft_file_header h;
   memset(&h, 0, sizeof h);

@@ -86,6 +86,24 @@ static void series(ft_json *j, const char *key, const int64_t *v) {
 
 static void site(ft_json *j, const ft_report *r, int si) { ft_json_str(j, "site", ft_site_label(&r->sites[si])); }
 
+
+/* One correlation ranking (with RSS growth, or with shrinking high-order
+** free memory): the same fields, only the name of the window count differs. */
+static void corr_array(ft_json *j, const ft_report *r, const char *name, const char *windows_key,
+                       const ft_rf_corr *corr, size_t n) {
+  ft_json_array(j, name);
+  for (size_t i = 0; i < top_n(r, n); i++) {
+    ft_json_object(j, NULL);
+    ft_json_int(j, "rank", (int64_t)i + 1);
+    site(j, r, corr[i].site);
+    ft_json_num(j, "rho", corr[i].rho);
+    ft_json_int(j, "windows", corr[i].windows);
+    ft_json_int(j, windows_key, corr[i].growth_windows);
+    ft_json_end(j);
+  }
+  ft_json_end(j);
+}
+
 static void sites(ft_json *j, const ft_report *r, const ft_frag_report *f) {
   ft_json_object(j, "sites");
   opt_int(j, "window_ns", f->has_windows ? f->window_ns : -1);
@@ -104,32 +122,10 @@ static void sites(ft_json *j, const ft_report *r, const ft_frag_report *f) {
     ft_json_end(j);
   }
   ft_json_end(j);
-  ft_json_array(j, "correlation");
-  for (size_t i = 0; i < top_n(r, f->ncorr); i++) {
-    const ft_rf_corr *x = &f->corr[i];
-    ft_json_object(j, NULL);
-    ft_json_int(j, "rank", (int64_t)i + 1);
-    site(j, r, x->site);
-    ft_json_num(j, "rho", x->rho);
-    ft_json_int(j, "windows", x->windows);
-    ft_json_int(j, "growth_windows", x->growth_windows);
-    ft_json_end(j);
-  }
-  ft_json_end(j);
+  corr_array(j, r, "correlation", "growth_windows", f->corr, f->ncorr);
   if (f->has_buddy) ft_json_int(j, "buddy_high_order", f->ref_order);
   else ft_json_null(j, "buddy_high_order");
-  ft_json_array(j, "buddy_correlation");
-  for (size_t i = 0; i < top_n(r, f->nbcorr); i++) {
-    const ft_rf_corr *x = &f->bcorr[i];
-    ft_json_object(j, NULL);
-    ft_json_int(j, "rank", (int64_t)i + 1);
-    site(j, r, x->site);
-    ft_json_num(j, "rho", x->rho);
-    ft_json_int(j, "windows", x->windows);
-    ft_json_int(j, "shrink_windows", x->growth_windows);
-    ft_json_end(j);
-  }
-  ft_json_end(j);
+  corr_array(j, r, "buddy_correlation", "shrink_windows", f->bcorr, f->nbcorr);
   ft_json_array(j, "lifetime_mix");
   for (size_t i = 0; i < top_n(r, f->nmix); i++) {
     const ft_rf_mix *x = &f->mix[i];
