@@ -34,6 +34,7 @@
 /* ft_file_header.flags */
 #define FT_FLAG_FORKED 0x1u /* image begun by fork(): parent_* fields are valid */
 #define FT_FLAG_TSC 0x2u    /* event times are TSC ticks since start_ticks (see FT_CHUNK_CLOCK) */
+#define FT_FLAG_SAMPLED 0x4u /* heap allocation events are byte-sampled (FT_CHUNK_MODE.sample_bytes > 0) */
 
 typedef struct ft_file_header {
   char magic[8];                 /* FT_SPILL_MAGIC */
@@ -73,7 +74,14 @@ enum ft_chunk_type {
   FT_CHUNK_SMAPS = 17,        /* payload: uint64 t_ns, then /proc/self/smaps_rollup text */
   FT_CHUNK_MALLINFO = 18,     /* payload: ft_mallinfo */
   FT_CHUNK_SOURCE = 19,       /* payload: ft_source_note, then detail text (no NUL); once per source */
-  FT_CHUNK_TYPE_MAX = 19
+  /* Production mode (issue 5). */
+  FT_CHUNK_MODE = 20,    /* payload: ft_mode; once, right after the process chunks at spill open */
+  FT_CHUNK_TOTALS = 21,  /* payload: ft_totals; the image's exact cumulative counters (every
+                         ** allocation, sampled or not, paused or not); written by the writer
+                         ** when they changed since the last one (at most once per drain) and
+                         ** at every final, flush or stop */
+  FT_CHUNK_CONTROL = 22, /* payload: ft_control; recording paused / resumed / flushed / stopped */
+  FT_CHUNK_TYPE_MAX = 22
 };
 
 typedef struct ft_chunk {
@@ -157,6 +165,61 @@ typedef struct ft_mallinfo { /* glibc mallinfo2(), all arenas */
   uint64_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
 } ft_mallinfo;
 
+/* ---- production mode (issue 5) ---- */
+
+/* Byte sampling: with sample_bytes = N > 0, every thread keeps a countdown of
+** bytes drawn from an exponential distribution of mean N; an allocation of
+** n bytes is recorded (unwound, written as an event) when it takes the
+** countdown to zero or below, after which a new countdown is drawn. That
+** samples it with probability p(n) = 1 - exp(-n / N), independently of every
+** other allocation, so the importer weights its row by 1 / p(n). Frees are
+** written only for recorded blocks (the shim remembers them in a table).
+** mmap/munmap/mremap are never sampled: always recorded (weight 1). */
+typedef struct ft_mode {
+  uint64_t sample_bytes;   /* N; 0 = every allocation recorded (full mode) */
+  uint64_t seed;           /* seed of the countdowns (FRAGTRACE_SEED, else from time and pid) */
+  uint64_t max_size;       /* FRAGTRACE_MAX_SIZE, bytes; 0 = unbounded */
+  uint32_t flags;          /* FT_MODE_* */
+  uint32_t control_signal; /* signal that controls recording (FRAGTRACE_SIGNAL), 0 = none */
+} ft_mode; /* 32 bytes */
+
+#define FT_MODE_START_PAUSED 0x1u /* recording began paused (FRAGTRACE_PAUSED or FRAGTRACE_DELAY_MS) */
+
+/* Exact counters of one image since its start (a fork child starts at zero;
+** its frees of blocks inherited from the parent count too). "Usable" bytes
+** are malloc_usable_size() of the block, what the allocator really handed
+** out (redis' used_memory counts the same); 0 when the allocator has none. */
+typedef struct ft_totals {
+  uint64_t t_ns;
+  uint64_t allocs;       /* heap allocations: malloc family; a realloc counts one alloc + one free */
+  uint64_t frees;        /* heap releases of non-NULL blocks (free, realloc's old block) */
+  uint64_t alloc_bytes;  /* requested bytes of those allocations */
+  uint64_t usable_alloc; /* usable bytes of the allocated blocks */
+  uint64_t usable_free;  /* usable bytes of the released blocks; live = usable_alloc - usable_free */
+  uint64_t sampled;      /* allocations recorded as events (== allocs in full mode while not paused) */
+  uint64_t untracked;    /* sampled allocations NOT recorded: the sampled-block table was full */
+  uint64_t thinned;      /* events not written because the spill reached FRAGTRACE_MAX_SIZE */
+  uint64_t reserved;
+} ft_totals; /* 80 bytes */
+
+enum ft_control_action {
+  FT_CTL_PAUSE = 1,  /* from t_ns on, no new allocation is recorded (frees of recorded blocks still are) */
+  FT_CTL_RESUME = 2, /* recording again */
+  FT_CTL_FLUSH = 3,  /* every ring was drained at t_ns: the spill is complete up to here */
+  FT_CTL_STOP = 4    /* recording ended for good (--duration); the image runs on untraced */
+};
+enum ft_control_source {
+  FT_CTLSRC_START = 1,    /* FRAGTRACE_PAUSED / FRAGTRACE_DELAY_MS at start */
+  FT_CTLSRC_SIGNAL = 2,   /* the control signal (kill, or sigqueue with a value: see README) */
+  FT_CTLSRC_DELAY = 3,    /* FRAGTRACE_DELAY_MS elapsed */
+  FT_CTLSRC_DURATION = 4  /* FRAGTRACE_DURATION_MS elapsed */
+};
+typedef struct ft_control {
+  uint64_t t_ns;
+  uint32_t action; /* enum ft_control_action */
+  uint32_t source; /* enum ft_control_source */
+} ft_control; /* 16 bytes */
+
 typedef struct ft_exit {
   uint64_t t_ns;
   int32_t status;     /* argument of exit()/_exit(), or -1 when unknown */
@@ -168,5 +231,8 @@ _Static_assert(sizeof(ft_chunk) == 16, "ft_chunk must stay 16 bytes");
 _Static_assert(sizeof(ft_source_note) == 16, "ft_source_note size is part of the format");
 _Static_assert(sizeof(ft_mallinfo) == 88, "ft_mallinfo size is part of the format");
 _Static_assert(sizeof(ft_file_header) == 72, "ft_file_header size is part of the format");
+_Static_assert(sizeof(ft_mode) == 32, "ft_mode size is part of the format");
+_Static_assert(sizeof(ft_totals) == 80, "ft_totals size is part of the format");
+_Static_assert(sizeof(ft_control) == 16, "ft_control size is part of the format");
 
 #endif /* FT_FORMAT_H */

@@ -42,6 +42,10 @@ static long ft_chunk_min_len(uint32_t type) {
   case FT_CHUNK_SMAPS: return 8;
   case FT_CHUNK_MALLINFO: return (long)sizeof(ft_mallinfo);
   case FT_CHUNK_SOURCE: return (long)sizeof(ft_source_note);
+  /* issue 5: production mode */
+  case FT_CHUNK_MODE: return (long)sizeof(ft_mode);
+  case FT_CHUNK_TOTALS: return (long)sizeof(ft_totals);
+  case FT_CHUNK_CONTROL: return (long)sizeof(ft_control);
   default: return -1;
   }
 }
