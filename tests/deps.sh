@@ -4,7 +4,8 @@
 # two commands, so a fresh machine needs nothing else.
 ft_install_deps() {
   local pkgs=(build-essential cmake pkg-config libunwind-dev libsqlite3-dev libcmocka-dev
-              libdw-dev libelf-dev sqlite3 python3 python3-jsonschema zlib1g-dev valgrind golang-go "$@")
+              libdw-dev libelf-dev sqlite3 python3 python3-jsonschema zlib1g-dev valgrind golang-go
+              redis-server redis-tools chromium "$@")
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
