@@ -47,6 +47,12 @@ void *ft_os_alloc(size_t bytes) {
   return (void *)p;
 }
 
+void *ft_os_alloc_populated(size_t bytes) {
+  long p = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (p == -1) return NULL;
+  return (void *)p;
+}
+
 void ft_os_free(void *p, size_t bytes) {
   if (p) syscall(SYS_munmap, p, bytes);
 }

@@ -32,6 +32,18 @@ static inline uint64_t ft_ticks(void) {
 #endif
   return ft_now_ns();
 }
+/* ft_ticks(), with later loads kept after the read (x86: lfence; elsewhere a
+** full fence). The recording check that follows it then cannot see an older
+** pause flag than the stamp's instant: see ft_control.c. */
+static inline uint64_t ft_ticks_fenced(void) {
+  uint64_t t = ft_ticks();
+#if defined(__x86_64__)
+  __builtin_ia32_lfence();
+#else
+  atomic_thread_fence(memory_order_seq_cst);
+#endif
+  return t;
+}
 /* CLOCK_REALTIME in ns. */
 uint64_t ft_unix_ns(void);
 
@@ -39,6 +51,10 @@ uint64_t ft_unix_ns(void);
 ** goes through our own mmap hook). Returns NULL on failure. */
 void *ft_os_alloc(size_t bytes);
 void ft_os_free(void *p, size_t bytes);
+/* ft_os_alloc with every page faulted in now (MAP_POPULATE): for memory the
+** hot path touches at random, whose first-touch faults would otherwise land
+** on the program's threads (and contend with its own mmap_lock users). */
+void *ft_os_alloc_populated(size_t bytes);
 
 /* Write all of iov[0..n) with writev, retrying on EINTR and short writes.
 ** Returns 0, or -1 on error. */

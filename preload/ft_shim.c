@@ -3,10 +3,19 @@
 ** lazy init on the first call, per-thread state, fork, exec and exit.
 **
 ** Hot path contract (malloc, free, ...): no lock, no syscall in the common
-** case, no stdio, no malloc of our own. An allocation costs one timestamp
+** case, no stdio, no malloc of our own. Every call updates the calling
+** thread's exact counters (ft_counts: a few adds and one real
+** malloc_usable_size). A recorded allocation costs one fenced timestamp
 ** (rdtscp, or the vDSO clock: see ft_ticks), one unw_backtrace, a hash and one
-** 32-byte record in the calling thread's ring; a free, a timestamp and a
-** record. Everything else happens on the writer thread or offline.
+** 32-byte record in the calling thread's ring; a recorded free, a timestamp
+** and a record. Everything else happens on the writer thread or offline.
+**
+** Production mode (issue 5): with byte sampling (FRAGTRACE_SAMPLE_BYTES) an
+** unsampled allocation costs only the countdown subtraction, and a free of an
+** unsampled block one filter load (ft_sampling.h); only sampled blocks are
+** unwound, written and remembered in the sampled-block table. While recording
+** is paused (ft_control.c), allocations are counted but not recorded; frees
+** (and munmaps) of recorded blocks still are.
 **
 ** Recursion: tls_guard is set while a hook runs and for the whole life of our
 ** own threads, so allocations made by libunwind, libc internals we call, or
@@ -32,6 +41,7 @@
 
 #define FT_EXPORT __attribute__((visibility("default")))
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 
 ft_global ft_g = {.spill_fd = -1, .exit_status = -1, .drain_lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -166,6 +176,9 @@ static ft_thread *thread_attach(void) {
     return NULL;
   }
   atomic_fetch_add(&ft_g.shim_bytes, (t->ring.mask + 1) * sizeof(ft_event));
+  /* A reused node keeps its counts (they are the dead thread's too). */
+  ft_rng_seed(&t->rng, ft_g.seed, atomic_fetch_add(&ft_g.thread_ordinal, 1));
+  t->countdown = ft_g.sample_bytes ? ft_sample_draw(&t->rng, ft_g.sample_bytes) : UINT64_MAX;
   atomic_store(&t->tid, ft_gettid());
   atomic_store(&t->poked, 0);
   atomic_store(&t->state, FT_T_ACTIVE);
@@ -248,10 +261,9 @@ static inline ft_thread *current_thread(void) {
   return FT_UNLIKELY(!t) ? thread_attach() : t;
 }
 
-/* An allocation (or mapping) of n bytes at p, returned at time t_abs. */
-static inline __attribute__((always_inline)) void record_alloc(unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
-  ft_thread *t = current_thread();
-  if (!t) return;
+/* Unwind and push an allocation (or mapping) of n bytes at p, stamped t_abs. */
+static inline __attribute__((always_inline)) void record_alloc(ft_thread *t, unsigned type, const void *p, uint64_t n,
+                                                                uint64_t t_abs) {
   uint64_t ips[FT_MAX_DEPTH];
   int d = ft_stack_capture(ips, ft_g.cfg.depth);
   uint64_t h = ft_stack_hash(ips, d);
@@ -267,6 +279,133 @@ static inline __attribute__((always_inline)) void record_alloc(unsigned type, co
 static void record_release(unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
   ft_thread *t = current_thread();
   if (t) push_event(t, FT_EV_MAKE(t_abs - ft_g.start_ticks, type), (uintptr_t)p, n, 0);
+}
+
+/* Recording (not paused, not stopped)? One relaxed load: the hot-path check. */
+static inline int recording(void) {
+  return atomic_load_explicit(&ft_g.paused, memory_order_relaxed) == FT_REC_ON;
+}
+
+/* Stamp an allocation about to be recorded; 0 when recording was paused
+** meanwhile (checked again after the fenced stamp: see ft_control.c). */
+static inline int stamp_recording(uint64_t *t_abs) {
+  *t_abs = ft_ticks_fenced();
+  return atomic_load_explicit(&ft_g.paused, memory_order_acquire) == FT_REC_ON;
+}
+
+/* Owner-only counter add: a plain load and store, no locked instruction. */
+static inline void bump(_Atomic uint64_t *c, uint64_t v) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* glibc on x86-64: malloc_usable_size of a live heap block is its chunk's
+** size word (just before the block, 3 flag bits) minus the 8-byte header.
+** Reading that inline saves a call and the look at the next chunk's header
+** on every hook; init turns it on only when malloc is glibc's and the
+** formula agrees with the real function. mmapped chunks (flag 2: large and
+** rare) still ask the real function. */
+static int usable_inline;
+
+/* What the allocator really handed out for live block p (0 without
+** malloc_usable_size). */
+static inline uint64_t usable_of(void *p) {
+  if (FT_LIKELY(usable_inline)) {
+    uint64_t h = ((const uint64_t *)p)[-1];
+    if (FT_LIKELY(!(h & 2))) return (h & ~(uint64_t)7) - 8;
+  }
+  return real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* Decide usable_inline: x86-64, malloc and malloc_usable_size both from
+** libc.so, and the formula right for small, odd and large heap blocks. (No
+** mmapped block: freeing one would raise glibc's dynamic mmap threshold and
+** change how the program's own large blocks are allocated.) */
+static void usable_setup(void) {
+#if defined(__x86_64__) && defined(__GLIBC__)
+  Dl_info a, b;
+  if (!real.malloc || !real.free || !real.malloc_usable_size || !dladdr((void *)real.malloc, &a) ||
+      !dladdr((void *)real.malloc_usable_size, &b) || !a.dli_fname || a.dli_fbase != b.dli_fbase)
+    return;
+  const char *base = strrchr(a.dli_fname, '/');
+  base = base ? base + 1 : a.dli_fname;
+  if (strncmp(base, "libc.so", 7) != 0) return;
+  static const size_t sizes[] = {0, 1, 24, 25, 100, 1000, 5000, 65536};
+  usable_inline = 1;
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && usable_inline; i++) {
+    void *p = real.malloc(sizes[i]);
+    if (!p) continue;
+    if (usable_of(p) != real.malloc_usable_size(p)) usable_inline = 0;
+    real.free(p);
+  }
+#endif
+}
+
+/* A sampled allocation: remember the block so its free is recorded, then
+** record it; a block the table cannot take is counted, not recorded. */
+static __attribute__((noinline)) void record_sampled(ft_thread *t, unsigned type, void *p, uint64_t n) {
+  uint64_t ts;
+  if (!stamp_recording(&ts)) return;
+  if (FT_UNLIKELY(!ft_stable_insert(&ft_g.stable, (uintptr_t)p))) {
+    bump(&t->counts.untracked, 1);
+    return;
+  }
+  bump(&t->counts.sampled, 1);
+  record_alloc(t, type, p, n, ts);
+}
+
+/* Full capture: record every allocation (out of line, so the hooks' fast
+** paths keep a small frame). */
+static __attribute__((noinline)) void record_full(ft_thread *t, unsigned type, void *p, uint64_t n) {
+  uint64_t ts;
+  if (!stamp_recording(&ts)) return;
+  bump(&t->counts.sampled, 1);
+  record_alloc(t, type, p, n, ts);
+}
+
+/* A heap allocation of n bytes at p, just returned by the real call: count
+** it, then record it when recording and (byte sampling) when the countdown
+** samples it. */
+static inline __attribute__((always_inline)) void on_heap_alloc(unsigned type, void *p, uint64_t n) {
+  ft_thread *t = current_thread();
+  if (FT_UNLIKELY(!t)) return;
+  bump(&t->counts.allocs, 1);
+  bump(&t->counts.alloc_bytes, n);
+  bump(&t->counts.usable_alloc, usable_of(p));
+  if (FT_UNLIKELY(!recording())) return;
+  if (ft_g.sample_bytes) {
+    if (FT_LIKELY(!ft_sample_take(&t->countdown, &t->rng, ft_g.sample_bytes, n))) return;
+    record_sampled(t, type, p, n);
+    return;
+  }
+  record_full(t, type, p, n);
+}
+
+/* A mapping of len bytes at p: always recorded while recording (weight 1). */
+static void on_map(void *p, uint64_t len) {
+  if (!recording()) return;
+  ft_thread *t = current_thread();
+  uint64_t ts;
+  if (t && stamp_recording(&ts)) record_alloc(t, FT_EV_MMAP, p, len, ts);
+}
+
+/* Before the real release of heap block p: must it be recorded? Full mode:
+** always; byte sampling: when it was sampled (it leaves the table now, before
+** the allocator can hand the address out again). Stamps *t_abs when 1. */
+static inline __attribute__((always_inline)) int release_recorded(void *p, uint64_t *t_abs) {
+  if (ft_g.sample_bytes) {
+    if (FT_LIKELY(!ft_stable_maybe(&ft_g.stable, (uintptr_t)p))) return 0;
+    *t_abs = ft_ticks();
+    return ft_stable_remove(&ft_g.stable, (uintptr_t)p);
+  }
+  *t_abs = ft_ticks();
+  return 1;
+}
+
+/* Count the release of a heap block of `usable` bytes. */
+static inline void count_release(ft_thread *t, uint64_t usable) {
+  if (FT_UNLIKELY(!t)) return;
+  bump(&t->counts.frees, 1);
+  bump(&t->counts.usable_free, usable);
 }
 
 /* ------------------------------------------------------------------------
@@ -373,6 +512,21 @@ static int ft_init(void) {
   ft_g.start_unix = ft_unix_ns();
   locate_self();
   save_env();
+  ft_g.sample_bytes = ft_g.cfg.sample_bytes;
+  ft_g.seed = ft_g.cfg.seed ? ft_g.cfg.seed
+                            : ft_mix64(ft_g.start_unix ^ ((uint64_t)ft_g.pid << 32) ^ ft_mix64(ft_g.start_mono));
+  if (ft_g.sample_bytes) {
+    size_t bytes = ft_stable_bytes(ft_g.cfg.sample_table);
+    void *mem = ft_os_alloc_populated(bytes); /* faulted in now, not on the program's threads */
+    if (!mem) {
+      ft_warn3("cannot map the sampled-block table (FRAGTRACE_SAMPLE_TABLE); running untraced", NULL, NULL);
+      return -1;
+    }
+    ft_stable_init(&ft_g.stable, mem, ft_g.cfg.sample_table);
+    atomic_fetch_add(&ft_g.shim_bytes, bytes);
+  }
+  usable_setup();
+  ft_control_init(0);
   if (ft_spill_open(0, getppid(), 0) != 0) return -1;
   pthread_key_create(&thread_key, thread_key_dtor);
   pthread_atfork(NULL, NULL, after_fork_child);
@@ -409,6 +563,10 @@ __attribute__((constructor)) static void ft_constructor(void) {
 ** parent's undrained records discarded (the parent drains its own copy). */
 static void after_fork_child(void) {
   if (atomic_load(&ft_g.phase) != FT_PHASE_ACTIVE) return;
+  if (atomic_load(&ft_g.paused) == FT_REC_STOPPED) { /* forked while the parent was stopping */
+    atomic_store(&ft_g.phase, FT_PHASE_DONE);
+    return;
+  }
   int guard = tls_guard;
   tls_guard = 1;
   int ppid = ft_g.pid;
@@ -422,8 +580,10 @@ static void after_fork_child(void) {
   atomic_store(&ft_g.writer_alive, 0);
   ft_g.dropped_reported = 0;
   ft_spill_close(); /* the parent's descriptor: the child gets its own spill */
+  ft_control_init(1);
   for (ft_thread *t = atomic_load(&ft_g.threads); t; t = t->next) {
     atomic_store(&t->dropped, 0);
+    memset(&t->counts, 0, sizeof t->counts); /* a new image counts from zero */
     int s = atomic_load(&t->state);
     if (t == tls_thread) {
       atomic_store(&t->ring.tail, atomic_load(&t->ring.head));
@@ -444,7 +604,7 @@ static void after_fork_child(void) {
 /* Plain LD_PRELOAD use (no `fragtrace record` parent): convert this pid's
 ** spills into the output trace with `<prefix>/bin/fragtrace import`, next to
 ** the lib/ we were loaded from, and wait for it. */
-static void import_own_spills(void) {
+void ft_import_own_spills(void) {
   char cli[FT_PATH_MAX + 32];
   size_t n = strlen(ft_g.self_path);
   while (n > 0 && ft_g.self_path[n - 1] != '/') n--; /* ".../lib/" */
@@ -488,7 +648,15 @@ static void import_own_spills(void) {
 static void final_flush(void) {
   if (getpid() != ft_g.pid) return; /* a vfork child runs in our memory: not ours to flush */
   int expected = FT_PHASE_ACTIVE;
-  if (!atomic_compare_exchange_strong(&ft_g.phase, &expected, FT_PHASE_DONE)) return;
+  if (!atomic_compare_exchange_strong(&ft_g.phase, &expected, FT_PHASE_DONE)) {
+    /* A STOP in progress on the writer thread: let it finish its spill (and
+    ** the plain-mode import) before the process goes, for at most a minute. */
+    for (int i = 0; i < 60000 && atomic_load(&ft_g.stopping) == 1; i++) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+    return;
+  }
   int guard = tls_guard;
   tls_guard = 1;
   ft_background_stop();
@@ -496,11 +664,12 @@ static void final_flush(void) {
   ft_drain_all_locked();
   ft_spill_clock();
   ft_spill_maps();
+  ft_spill_totals(1);
   ft_exit ex = {ft_now_ns() - ft_g.start_mono, ft_g.exit_status, 0};
   ft_spill_append(FT_CHUNK_EXIT, 0, &ex, sizeof ex, NULL, 0);
   ft_spill_close();
   pthread_mutex_unlock(&ft_g.drain_lock);
-  if (!ft_g.record_mode) import_own_spills();
+  if (!ft_g.record_mode) ft_import_own_spills();
   tls_guard = guard;
 }
 
@@ -633,6 +802,7 @@ static int exec_flush_begin(void) {
   pthread_mutex_lock(&ft_g.drain_lock);
   ft_drain_all_locked();
   ft_spill_clock();
+  ft_spill_totals(1);
   uint64_t t = ft_now_ns() - ft_g.start_mono;
   ft_spill_append(FT_CHUNK_EXEC, 0, &t, sizeof t, NULL, 0);
   return 1;
@@ -733,7 +903,7 @@ FT_EXPORT void *malloc(size_t n) {
   }
   if (!ft_enter()) return real.malloc(n);
   void *p = real.malloc(n);
-  if (p) record_alloc(FT_EV_MALLOC, p, n, ft_ticks());
+  if (p) on_heap_alloc(FT_EV_MALLOC, p, n);
   ft_leave();
   return p;
 }
@@ -745,9 +915,12 @@ FT_EXPORT void free(void *p) {
     real.free(p);
     return;
   }
-  uint64_t t = ft_ticks(); /* before the block can be handed to another thread */
+  ft_thread *t = current_thread();
+  count_release(t, usable_of(p));
+  uint64_t ts; /* stamped before the block can be handed to another thread */
+  int rec = release_recorded(p, &ts);
   real.free(p);
-  record_release(FT_EV_FREE, p, 0, t);
+  if (rec && t) push_event(t, FT_EV_MAKE(ts - ft_g.start_ticks, FT_EV_FREE), (uintptr_t)p, 0, 0);
   ft_leave();
 }
 
@@ -761,16 +934,39 @@ FT_EXPORT void *calloc(size_t nmemb, size_t size) {
   }
   if (!ft_enter()) return real.calloc(nmemb, size);
   void *p = real.calloc(nmemb, size);
-  if (p) record_alloc(FT_EV_CALLOC, p, (uint64_t)nmemb * size, ft_ticks());
+  if (p) on_heap_alloc(FT_EV_CALLOC, p, (uint64_t)nmemb * size);
   ft_leave();
   return p;
 }
 
-/* realloc and reallocarray: the old block ends (stamped before the call) and
-** the result is a new 'realloc' row (stamped after), whether it moved or not. */
-static void *realloc_common(void *p, size_t n, void *q, uint64_t t0) {
-  if (p && (q || n == 0)) record_release(FT_EV_FREE, p, 0, t0);
-  if (q) record_alloc(FT_EV_REALLOC, q, n, ft_ticks());
+/* realloc and reallocarray, before the real call: the old block's usable
+** size, and whether its end must be recorded (stamped now). */
+typedef struct realloc_pre {
+  uint64_t usable, t0;
+  int rec;
+} realloc_pre;
+
+static inline realloc_pre realloc_begin(void *p) {
+  realloc_pre r = {0, 0, 0};
+  if (p) {
+    r.usable = usable_of(p);
+    r.rec = release_recorded(p, &r.t0);
+  }
+  return r;
+}
+
+/* After the real call returned q: the old block ended (a free, counted and
+** recorded as decided) and the result is a new 'realloc' allocation that goes
+** through counting and sampling, whether it moved or not. realloc(p, 0)
+** frees p; a failed realloc leaves p live (back into the table if sampled). */
+static void *realloc_end(void *p, size_t n, void *q, const realloc_pre *r) {
+  if (p && (q || n == 0)) {
+    count_release(current_thread(), r->usable);
+    if (r->rec) record_release(FT_EV_FREE, p, 0, r->t0);
+  } else if (p && r->rec && ft_g.sample_bytes) {
+    ft_stable_insert(&ft_g.stable, (uintptr_t)p);
+  }
+  if (q) on_heap_alloc(FT_EV_REALLOC, q, n);
   return q;
 }
 
@@ -791,8 +987,8 @@ FT_EXPORT void *realloc(void *p, size_t n) {
     if (!real.realloc) return p ? NULL : boot_alloc(n);
   }
   if (!ft_enter()) return real.realloc(p, n);
-  uint64_t t0 = ft_ticks();
-  void *q = realloc_common(p, n, real.realloc(p, n), t0);
+  realloc_pre pre = realloc_begin(p);
+  void *q = realloc_end(p, n, real.realloc(p, n), &pre);
   ft_leave();
   return q;
 }
@@ -808,9 +1004,12 @@ FT_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size) {
   }
   NEED(reallocarray);
   if (!ft_enter()) return real.reallocarray(p, nmemb, size);
-  uint64_t t0 = ft_ticks();
-  void *q = real.reallocarray(p, nmemb, size);
-  if (!__builtin_mul_overflow(nmemb, size, &n)) realloc_common(p, n, q, t0);
+  if (__builtin_mul_overflow(nmemb, size, &n)) { /* fails with ENOMEM; p stays as it is */
+    ft_leave();
+    return real.reallocarray(p, nmemb, size);
+  }
+  realloc_pre pre = realloc_begin(p);
+  void *q = realloc_end(p, n, real.reallocarray(p, nmemb, size), &pre);
   ft_leave();
   return q;
 }
@@ -819,7 +1018,7 @@ FT_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
   NEED(posix_memalign);
   if (!ft_enter()) return real.posix_memalign(out, align, n);
   int r = real.posix_memalign(out, align, n);
-  if (r == 0) record_alloc(FT_EV_MEMALIGN, *out, n, ft_ticks());
+  if (r == 0) on_heap_alloc(FT_EV_MEMALIGN, *out, n);
   ft_leave();
   return r;
 }
@@ -829,7 +1028,7 @@ FT_EXPORT int posix_memalign(void **out, size_t align, size_t n) {
     NEED(name);                                                 \
     if (!ft_enter()) return real.name call;                     \
     void *p = real.name call;                                   \
-    if (p) record_alloc(FT_EV_MEMALIGN, p, size_expr, ft_ticks()); \
+    if (p) on_heap_alloc(FT_EV_MEMALIGN, p, size_expr);         \
     ft_leave();                                                 \
     return p;                                                   \
   }
@@ -858,7 +1057,7 @@ FT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
   }
   if (!ft_enter()) return real.mmap(addr, len, prot, flags, fd, off);
   void *p = real.mmap(addr, len, prot, flags, fd, off);
-  if (p != MAP_FAILED && ft_g.cfg.track_mmap) record_alloc(FT_EV_MMAP, p, len, ft_ticks());
+  if (p != MAP_FAILED && ft_g.cfg.track_mmap) on_map(p, len);
   ft_leave();
   return p;
 }
@@ -893,7 +1092,7 @@ FT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
   void *p = real.mremap(old, old_len, new_len, flags, new_addr);
   if (p != MAP_FAILED && ft_g.cfg.track_mmap) {
     record_release(FT_EV_MUNMAP, old, old_len, t0);
-    record_alloc(FT_EV_MMAP, p, new_len, ft_ticks());
+    on_map(p, new_len);
   }
   ft_leave();
   return p;

@@ -3,6 +3,15 @@
 ** that drains every per-thread ring into it, and starting/stopping it with
 ** the sampler thread (ft_sampler.c). Both threads keep their recursion guard
 ** set for life (see ft_shim.c), so nothing they allocate is ever recorded.
+**
+** Production mode (issue 5): the writer also sums the threads' exact
+** counters into TOTALS chunks, acts on control requests (ft_control.c) and
+** keeps the spill under FRAGTRACE_MAX_SIZE: event chunks stop once the spill
+** would pass 75 % of it (the rings are still drained; the lost events count
+** in ft_totals.thinned); samples, maps and clock pairs go on up to 100 %,
+** beyond which only every k-th is written, k doubling (2nd, 6th, 14th...);
+** header, process, MODE, TOTALS, CONTROL, DROPPED, EXEC and EXIT chunks are
+** always written.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,13 +69,49 @@ void ft_spill_close(void) {
 static void spill_writev(struct iovec *iov, int n) {
   if (ft_g.spill_fd < 0) return;
   if (!spill_fd_is_ours()) spill_reopen();
-  if (ft_g.spill_fd >= 0) ft_writev_all(ft_g.spill_fd, iov, n);
+  size_t bytes = 0;
+  for (int i = 0; i < n; i++) bytes += iov[i].iov_len;
+  if (ft_g.spill_fd >= 0 && ft_writev_all(ft_g.spill_fd, iov, n) == 0) atomic_fetch_add(&ft_g.spill_bytes, bytes);
+}
+
+/* FRAGTRACE_MAX_SIZE: may a chunk of `bytes` (header and padding included)
+** of this type be written? Event chunks: only while the spill stays within
+** 75 % of the limit, and never again after the first refusal (a gap in the
+** middle would break lifetimes). Samples, maps and clock pairs: up to the
+** limit, then the 2nd, 6th, 14th, 30th... of those that do not fit. The rest
+** is small and essential: always. Caller holds the drain lock. */
+static int spill_admit(uint32_t type, size_t bytes) {
+  uint64_t lim = ft_g.cfg.max_size;
+  if (!lim) return 1;
+  uint64_t used = atomic_load(&ft_g.spill_bytes);
+  switch (type) {
+    case FT_CHUNK_EVENTS:
+    case FT_CHUNK_EVENTS_PACKED:
+    case FT_CHUNK_THREAD:
+      if (!ft_g.events_off && used + bytes <= lim / 4 * 3 + (lim % 4) * 3 / 4) return 1;
+      ft_g.events_off = 1;
+      return 0;
+    case FT_CHUNK_SAMPLE: case FT_CHUNK_BUDDYINFO: case FT_CHUNK_MEMINFO: case FT_CHUNK_VMSTAT:
+    case FT_CHUNK_PAGETYPEINFO: case FT_CHUNK_SLABINFO: case FT_CHUNK_SMAPS: case FT_CHUNK_MALLINFO:
+    case FT_CHUNK_MAPS: case FT_CHUNK_CLOCK:
+      if (used + bytes <= lim) return 1;
+      /* Past the limit: the 2nd, 6th, 14th, 30th... (gaps 4, 8, 16...): the
+      ** spill grows by O(log time) from here. */
+      if (!ft_g.over_k) ft_g.over_k = 2, ft_g.over_next = 1;
+      if (ft_g.over_seen++ != ft_g.over_next) return 0;
+      ft_g.over_k *= 2;
+      ft_g.over_next += ft_g.over_k;
+      return 1;
+    default:
+      return 1;
+  }
 }
 
 void ft_spill_append(uint32_t type, int tid, const void *a, size_t alen, const void *b, size_t blen) {
   ft_chunk h = {type, (uint32_t)(alen + blen), tid, 0};
   struct iovec iov[4] = {{&h, sizeof h}, {(void *)a, alen}, {(void *)b, blen},
                          {(void *)zeros, (8 - (alen + blen) % 8) % 8}};
+  if (!spill_admit(type, sizeof h + alen + blen + iov[3].iov_len)) return;
   spill_writev(iov, 4);
 }
 
@@ -200,6 +245,11 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   spill_dev = st.st_dev;
   spill_ino = st.st_ino;
   ft_g.spill_fd = fd;
+  atomic_store(&ft_g.spill_bytes, 0);
+  ft_g.events_off = 0;
+  ft_g.thinned = 0;
+  ft_g.over_seen = ft_g.over_next = ft_g.over_k = 0;
+  ft_g.totals_written = 0;
 
   ft_file_header h;
   memset(&h, 0, sizeof h);
@@ -216,7 +266,9 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   h.stack_depth = (uint32_t)ft_g.cfg.depth;
   h.flags |= ft_tsc_mode ? FT_FLAG_TSC : 0;
   h.start_ticks = ft_g.start_ticks;
+  h.flags |= ft_g.sample_bytes ? FT_FLAG_SAMPLED : 0;
   struct iovec iov = {&h, sizeof h};
+  atomic_store(&ft_g.spill_bytes, sizeof h);
   if (ft_writev_all(ft_g.spill_fd, &iov, 1) != 0) {
     ft_warn3("cannot write trace file ", ft_g.spill_path, "; running untraced");
     close(ft_g.spill_fd);
@@ -237,6 +289,14 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
   if (e > 0) ft_spill_append(FT_CHUNK_EXE, 0, exe, (size_t)e, NULL, 0);
   ft_g.dl_adds = 0;
   spill_maps_if_changed();
+
+  ft_mode m = {ft_g.sample_bytes, ft_g.seed, ft_g.cfg.max_size, ft_g.start_paused ? FT_MODE_START_PAUSED : 0,
+               (uint32_t)ft_g.control_signal};
+  ft_spill_append(FT_CHUNK_MODE, 0, &m, sizeof m, NULL, 0);
+  if (ft_g.start_paused) {
+    ft_control c = {0, FT_CTL_PAUSE, FT_CTLSRC_START};
+    ft_spill_append(FT_CHUNK_CONTROL, 0, &c, sizeof c, NULL, 0);
+  }
   return 0;
 }
 
@@ -247,6 +307,21 @@ int ft_spill_open(int forked, int ppid, uint64_t parent_start_mono) {
 /* Encoding buffer of the drain-lock holder: sized for one full ring. */
 static uint8_t *pack_buf;
 static size_t pack_cap;
+
+/* Events (not stack records) among the next n unconsumed records of r. */
+static uint64_t count_events(ft_ring *r, uint64_t n) {
+  uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed), events = 0;
+  for (uint64_t i = 0; i < n;) {
+    const ft_event *e = &r->rec[(tail + i) & r->mask];
+    if (FT_EV_TYPE(e->t_type) == FT_EV_STACK) {
+      i += 1 + (e->n + FT_IPS_PER_RECORD - 1) / FT_IPS_PER_RECORD;
+    } else {
+      events++;
+      i++;
+    }
+  }
+  return events;
+}
 
 /* Copy one ring's published records into the spill as one packed chunk
 ** (raw records if no encoding buffer can be had). */
@@ -278,7 +353,10 @@ static void drain_ring(ft_thread *t) {
   }
   iov[0].iov_base = &h;
   iov[0].iov_len = sizeof h;
-  spill_writev(iov, 1 + n_iov);
+  size_t bytes = 0;
+  for (int i = 0; i < 1 + n_iov; i++) bytes += iov[i].iov_len;
+  if (spill_admit(h.type, bytes)) spill_writev(iov, 1 + n_iov);
+  else ft_g.thinned += count_events(&t->ring, n);
   ft_ring_consume(&t->ring, n);
 }
 
@@ -318,6 +396,36 @@ void ft_drain_all(void) {
 }
 
 /* ------------------------------------------------------------------------
+** Exact totals
+** ---------------------------------------------------------------------- */
+
+void ft_totals_sum(ft_totals *out) {
+  memset(out, 0, sizeof *out);
+  /* Every node, DEAD ones too: a node keeps its counts across owners. */
+  for (ft_thread *t = atomic_load(&ft_g.threads); t; t = t->next) {
+    const ft_counts *c = &t->counts;
+    out->allocs += atomic_load_explicit(&c->allocs, memory_order_relaxed);
+    out->frees += atomic_load_explicit(&c->frees, memory_order_relaxed);
+    out->alloc_bytes += atomic_load_explicit(&c->alloc_bytes, memory_order_relaxed);
+    out->usable_alloc += atomic_load_explicit(&c->usable_alloc, memory_order_relaxed);
+    out->usable_free += atomic_load_explicit(&c->usable_free, memory_order_relaxed);
+    out->sampled += atomic_load_explicit(&c->sampled, memory_order_relaxed);
+    out->untracked += atomic_load_explicit(&c->untracked, memory_order_relaxed);
+  }
+  out->thinned = ft_g.thinned;
+}
+
+void ft_spill_totals(int force) {
+  ft_totals x;
+  ft_totals_sum(&x);
+  if (!force && ft_g.totals_written && memcmp(&x, &ft_g.totals_last, sizeof x) == 0) return;
+  ft_g.totals_last = x;
+  ft_g.totals_written = 1;
+  x.t_ns = ft_now_ns() - ft_g.start_mono;
+  ft_spill_append(FT_CHUNK_TOTALS, 0, &x, sizeof x, NULL, 0);
+}
+
+/* ------------------------------------------------------------------------
 ** Writer and sampler threads
 ** ---------------------------------------------------------------------- */
 
@@ -344,14 +452,25 @@ static void *writer_main(void *arg) {
   uint64_t interval = (uint64_t)ft_g.cfg.flush_ms * 1000000u;
   while (!atomic_load(&ft_g.stop)) {
     unsigned w = atomic_load(&ft_g.writer_word);
-    ft_futex_wait(&ft_g.writer_word, w, interval);
+    /* Deadlines first: a request they raise bumps the word, so the wait
+    ** below returns at once and the request is acted on in this pass. */
+    uint64_t wait = ft_ctl_deadlines(interval);
+    ft_futex_wait(&ft_g.writer_word, w, wait ? wait : 1);
+    ft_control stop;
+    int stopping = 0;
     pthread_mutex_lock(&ft_g.drain_lock);
     if (!atomic_load(&ft_g.stop)) {
       ft_drain_all_locked();
       ft_spill_clock();
       spill_maps_if_changed();
+      stopping = ft_ctl_process_locked(&stop);
+      if (!stopping) ft_spill_totals(0);
     }
     pthread_mutex_unlock(&ft_g.drain_lock);
+    if (stopping) {
+      ft_ctl_stop(&stop);
+      break;
+    }
     if (!atomic_load(&ft_g.stop) && only_our_threads_left()) exit(0); /* as glibc would */
   }
   return NULL;

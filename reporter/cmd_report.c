@@ -18,6 +18,7 @@
 #include "ft_fmt.h"
 #include "ft_report.h"
 #include "ft_report_frag.h"
+#include "ft_report_html.h"
 
 /* Default of --min-allocs: below this many allocations a site's rate says
 ** more about timing noise than about churn (two back-to-back mallocs would
@@ -30,7 +31,8 @@ static const char report_usage[] =
     "\n"
     "  --section S        summary, churn, leaks, peak, sizes, fragmentation (repeat or comma-separate;\n"
     "                     default all, fragmentation when the trace has samples)\n"
-    "  --format F         text (default), json, markdown\n"
+    "  --format F         text (default), json, markdown, html (one self-contained page with charts)\n"
+    "  -o, --output FILE  write the report to FILE instead of stdout\n"
     "  --top N            rows per ranking (default 10, 0 = all)\n"
     "  --pid P            only the process(es) with this pid\n"
     "  --since D          only allocations made D or later after the trace started (250ms, 2s, ...)\n"
@@ -92,6 +94,10 @@ enum {
   OPT_STACKS, OPT_SUPP, OPT_LEAKS, OPT_PEAK, OPT_CHURN, OPT_SHORT_GATE, OPT_FRAG_RATIO, OPT_FRAG_AT
 };
 
+/* --output: where the report goes (NULL: stdout). Kept out of
+** ft_report_opts, which describes what is reported, not where. */
+static const char *report_output;
+
 /* Parse the options into o. Returns 0, 1 for --help, or -1 (message printed). */
 static int parse_report_args(int argc, char **argv, ft_report_opts *o, const char ***skip) {
   static const struct option longopts[] = {
@@ -112,9 +118,11 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
       {"max-short-lived", required_argument, NULL, OPT_SHORT_GATE},
       {"max-frag-ratio", required_argument, NULL, OPT_FRAG_RATIO},
       {"frag-ratio-at", required_argument, NULL, OPT_FRAG_AT},
+      {"output", required_argument, NULL, 'o'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
+  report_output = NULL;
   *o = (ft_report_opts){.sections = 0, .format = FT_REPORT_TEXT, .top = FT_DEFAULT_TOP, .pid = -1, .since_ns = -1,
                         .until_ns = -1, .short_lived_ns = -1, .min_allocs = FT_DEFAULT_MIN_ALLOCS,
                          .fail_on_leaks = -1, .max_peak = -1, .max_churn = -1, .max_short_lived = -1,
@@ -124,7 +132,7 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
   opterr = 0; /* our own one-line messages */
   optind = 1;
   int c;
-  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
     const char *bad = NULL;
     switch (c) {
       case OPT_SECTION:
@@ -134,7 +142,8 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
         if (!strcmp(optarg, "text")) o->format = FT_REPORT_TEXT;
         else if (!strcmp(optarg, "json")) o->format = FT_REPORT_JSON;
         else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) o->format = FT_REPORT_MARKDOWN;
-        else bad = "--format (text, json, markdown)";
+        else if (!strcmp(optarg, "html")) o->format = FT_REPORT_HTML;
+        else bad = "--format (text, json, markdown, html)";
         break;
       case OPT_TOP:
         if (ft_parse_int(optarg, &o->top) != 0) bad = "--top (a number, 0 for all)";
@@ -185,6 +194,9 @@ static int parse_report_args(int argc, char **argv, ft_report_opts *o, const cha
         if (!strcmp(optarg, "end")) o->frag_ratio_at = FT_RF_AT_END;
         else if (!strcmp(optarg, "peak")) o->frag_ratio_at = FT_RF_AT_PEAK;
         else bad = "--frag-ratio-at (end, peak)";
+        break;
+      case 'o':
+        report_output = optarg;
         break;
       case 'h':
         return 1;
@@ -248,9 +260,29 @@ int ft_cmd_report(int argc, char **argv) {
     return FT_EXIT_USAGE;
   }
   int tripped = ft_report_gates(&r);
-  if (o.format == FT_REPORT_JSON) ft_report_json(&r, stdout);
-  else ft_report_render(&r, stdout, o.format);
-  fflush(stdout);
+  /* The trace loaded: only now create the output, so a bad trace leaves no
+  ** empty file behind. */
+  FILE *out = report_output ? fopen(report_output, "w") : stdout;
+  if (!out) {
+    ft_errorf("report: cannot write %s: %s", report_output, strerror(errno));
+    ft_report_free(&r);
+    sqlite3_close(db);
+    free(skip);
+    return FT_EXIT_USAGE;
+  }
+  int werr = 0;
+  if (o.format == FT_REPORT_JSON) ft_report_json(&r, out);
+  else if (o.format == FT_REPORT_HTML) werr = ft_report_html(&r, out, err, sizeof err);
+  else ft_report_render(&r, out, o.format);
+  if (fflush(out) != 0 || ferror(out)) werr = -1, snprintf(err, sizeof err, "write error: %s", strerror(errno));
+  if (out != stdout && fclose(out) != 0 && !werr) werr = -1, snprintf(err, sizeof err, "write error: %s", strerror(errno));
+  if (werr) {
+    ft_errorf("report: %s: %s", report_output ? report_output : "stdout", err);
+    ft_report_free(&r);
+    sqlite3_close(db);
+    free(skip);
+    return FT_EXIT_USAGE;
+  }
   for (int i = 0; i < r.ngates; i++)
     if (r.gates[i].tripped) ft_errorf("gate %s", r.gates[i].message);
   ft_report_free(&r);

@@ -21,6 +21,7 @@ int ft_cmd_report(int argc, char **argv); /* cmd_report.c */
 int ft_cmd_export(int argc, char **argv); /* cmd_export.c */
 int ft_cmd_diff(int argc, char **argv);   /* cmd_diff.c */
 int ft_cmd_query(int argc, char **argv);  /* cmd_report.c: run SQL on a trace, read-only */
+int ft_cmd_ctl(int argc, char **argv);    /* cmd_ctl.c: pause/resume/flush/stop a traced process */
 
 /* Directory holding this executable (for finding ../lib/libfragtrace.so). */
 int ft_self_dir(char *out, unsigned cap);

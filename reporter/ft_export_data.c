@@ -10,6 +10,12 @@
 ** on its own with ORDER BY t_alloc (SQLite sorts it; never seen in
 ** practice, the importer writes rows in timestamp order). Memory is
 ** proportional to the live blocks, not to the trace.
+**
+** Byte-sampled traces (issue 5): every row counts with its weight
+** (allocation_rows.weight, NULL = 1). The scans keep counts and bytes in
+** fixed point (units of 2^-FT_WEIGHT_SHIFT; the stored weights are exact
+** multiples) and round each total once at the end, as the importer's
+** summary tables do, so both paths give the same numbers.
 */
 #include "ft_export_data.h"
 
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "ft_db.h"
+#include "ft_import_frag.h" /* FT_WEIGHT_ONE, ft_weight_round */
 
 typedef struct inl {
   int64_t proc;
@@ -31,7 +38,8 @@ typedef struct inl {
 
 /* Pending free of a live block (the sweep's min-heap). */
 typedef struct pend {
-  int64_t t_free, size;
+  int64_t t_free, size; /* size: weighted bytes, fixed point */
+  int64_t w;            /* the row's weight, fixed point */
 } pend;
 
 /* Sweep state of one image. */
@@ -40,7 +48,7 @@ typedef struct sweep {
   size_t n, cap;
   int64_t t;           /* time of the allocation group being applied (when started) */
   int started;         /* a row was applied */
-  int64_t live_b, live_n, alloc_b;
+  int64_t live_b, live_n, alloc_b; /* fixed point */
   int unsorted;        /* rows went back in time: redo this image sorted */
   ft_xpoint *slices;   /* 2 * FT_X_SLICES, t_ns < 0 while empty (FT_X_TIMELINE only): */
                        /* [0, FT_X_SLICES) by time, then by bytes allocated */
@@ -58,6 +66,8 @@ struct ft_xtrace {
   int64_t short_lived_ns;
   char *command;
   int from_summaries;
+  int64_t sample_bytes; /* see ft_xtrace_sample_bytes */
+  int has_weight; /* allocation_rows has the weight column (traces before issue 5 do not) */
   unsigned flags;
   /* stack_id -> index: dense table over [id_lo, id_lo + nidx) */
   int64_t id_lo;
@@ -114,9 +124,22 @@ static size_t stack_index(const ft_xtrace *x, int64_t id) {
 
 /* The bulk read of allocation_rows. NULLs come as -1 (lifetimes and stack
 ** ids are never negative), which saves a call per column and row: each
-** sqlite3_column_* call takes the connection's mutex. */
-#define ROWS_SQL \
-  "SELECT kind_thread >> 3, size, t_alloc, coalesce(lifetime, -1), coalesce(stack_id, -1) FROM allocation_rows"
+** sqlite3_column_* call takes the connection's mutex. The last column is
+** the row's weight (1.0 when NULL, or in traces without the column). */
+#define ROWS_SQL_COLS "SELECT kind_thread >> 3, size, t_alloc, coalesce(lifetime, -1), coalesce(stack_id, -1), "
+static const char *rows_sql(const ft_xtrace *x) {
+  return x->has_weight ? ROWS_SQL_COLS "coalesce(weight, 1.0) FROM allocation_rows"
+                       : ROWS_SQL_COLS "1.0 FROM allocation_rows";
+}
+
+/* Fixed-point weight of a stored weight (exact: see the file comment). */
+static int64_t weight_fx(double w) {
+  double f = w * (double)FT_WEIGHT_ONE;
+  return f >= 1.0 && f < 9e18 ? (int64_t)(f + 0.5) : (int64_t)FT_WEIGHT_ONE;
+}
+
+/* A fixed-point sum rounded to the nearest integer (non-negative sums). */
+static int64_t unfix(int64_t v) { return v > 0 ? (int64_t)ft_weight_round((uint64_t)v) : 0; }
 
 /* Image index of a thread key, or -1 when it is not selected. */
 static long image_of_thread(const ft_xtrace *x, int64_t thread) {
@@ -497,7 +520,7 @@ static void sw_frees_until(sweep *s, ft_ximage *m, int64_t t, int final) {
     while (s->n > 0 && s->heap[0].t_free == tf) {
       pend p = heap_pop(s);
       s->live_b -= p.size;
-      s->live_n--;
+      s->live_n -= p.w;
     }
     assert(s->live_b >= 0 && s->live_n >= 0);
     sw_eval(s, m, tf);
@@ -505,13 +528,13 @@ static void sw_frees_until(sweep *s, ft_ximage *m, int64_t t, int final) {
   while (s->n > 0 && s->heap[0].t_free == t) {
     pend p = heap_pop(s);
     s->live_b -= p.size;
-    s->live_n--;
+    s->live_n -= p.w;
   }
 }
 
-/* One row of image m, in allocation order. lifetime < 0: never freed.
-** Returns -1 when out of memory. */
-static int sw_row(sweep *s, ft_ximage *m, int64_t t_alloc, int64_t size, int64_t lifetime) {
+/* One row of image m, in allocation order, of weight w (fixed point).
+** lifetime < 0: never freed. Returns -1 when out of memory. */
+static int sw_row(sweep *s, ft_ximage *m, int64_t t_alloc, int64_t w, int64_t size, int64_t lifetime) {
   if (s->unsorted) return 0;
   if (s->started && t_alloc < s->t) {
     s->unsorted = 1;
@@ -523,10 +546,11 @@ static int sw_row(sweep *s, ft_ximage *m, int64_t t_alloc, int64_t size, int64_t
     s->t = t_alloc;
     s->started = 1;
   }
+  size *= w; /* weighted bytes from here on */
   s->alloc_b += size;
   if (lifetime == 0) return 0; /* live at no instant */
   s->live_b += size;
-  s->live_n++;
+  s->live_n += w;
   if (lifetime > 0) {
     if (s->n == s->cap) {
       size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -535,7 +559,7 @@ static int sw_row(sweep *s, ft_ximage *m, int64_t t_alloc, int64_t size, int64_t
       s->heap = h;
       s->cap = cap;
     }
-    heap_push(s, (pend){t_alloc + lifetime, size});
+    heap_push(s, (pend){t_alloc + lifetime, size, w});
   }
   return 0;
 }
@@ -544,6 +568,8 @@ static void sw_finish(sweep *s, ft_ximage *m) {
   if (s->unsorted) return;
   if (s->started) sw_eval(s, m, s->t);
   sw_frees_until(s, m, 0, 1);
+  m->peak_bytes = unfix(m->peak_bytes); /* the sweep's maximum, in fixed point until now */
+  m->peak_count = unfix(m->peak_count);
 }
 
 static void sw_reset(sweep *s) {
@@ -562,8 +588,12 @@ static int sweep_sorted(ft_xtrace *x, sweep *s, size_t i, char *err, size_t errl
   ft_ximage *m = &x->img[i];
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(x->db,
-                         "SELECT size, t_alloc, lifetime FROM allocation_rows WHERE (kind_thread >> 3) IN "
-                         "(SELECT thread FROM threads WHERE proc = ?1) ORDER BY t_alloc, id",
+                         x->has_weight ? "SELECT size, t_alloc, lifetime, coalesce(weight, 1.0) FROM allocation_rows "
+                                         "WHERE (kind_thread >> 3) IN (SELECT thread FROM threads WHERE proc = ?1) "
+                                         "ORDER BY t_alloc, id"
+                                       : "SELECT size, t_alloc, lifetime, 1.0 FROM allocation_rows "
+                                         "WHERE (kind_thread >> 3) IN (SELECT thread FROM threads WHERE proc = ?1) "
+                                         "ORDER BY t_alloc, id",
                          -1, &q, NULL) != SQLITE_OK)
     return sql_fail(x, "reading allocations", err, errlen);
   sqlite3_bind_int64(q, 1, m->proc);
@@ -573,7 +603,8 @@ static int sweep_sorted(ft_xtrace *x, sweep *s, size_t i, char *err, size_t errl
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     int64_t life = sqlite3_column_type(q, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 2);
-    if (sw_row(s, m, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 0), life) != 0) {
+    if (sw_row(s, m, sqlite3_column_int64(q, 1), weight_fx(sqlite3_column_double(q, 3)), sqlite3_column_int64(q, 0),
+               life) != 0) {
       sqlite3_finalize(q);
       snprintf(err, errlen, "out of memory");
       return -1;
@@ -606,7 +637,13 @@ static int keep_timelines(ft_xtrace *x, sweep *sw) {
     x->timeline[i] = malloc(FT_X_SLICES * sizeof **x->timeline);
     if (!x->timeline[i]) return -1;
     for (size_t k = 0; k < FT_X_SLICES; k++)
-      if (sl[k].t_ns >= 0) x->timeline[i][x->ntimeline[i]++] = sl[k];
+      if (sl[k].t_ns >= 0) {
+        ft_xpoint p = sl[k];
+        p.live_bytes = unfix(p.live_bytes);
+        p.live_count = unfix(p.live_count);
+        p.alloc_bytes = unfix(p.alloc_bytes);
+        x->timeline[i][x->ntimeline[i]++] = p;
+      }
   }
   x->have_axis[FT_X_AXIS_TIME] = x->have_axis[FT_X_AXIS_BYTES] = 1;
   return 0;
@@ -627,9 +664,20 @@ static int scan_totals(ft_xtrace *x, char *err, size_t errlen) {
     }
     sw_reset(&sw[i]);
   }
-  if (sqlite3_prepare_v2(x->db, ROWS_SQL, -1, &q, NULL) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(x->db, rows_sql(x), -1, &q, NULL) != SQLITE_OK) {
     sql_fail(x, "reading allocations", err, errlen);
     goto out;
+  }
+  /* Totals in fixed point until the end of the pass (see the file comment). */
+  for (size_t i = 0; i < x->nimg; i++) {
+    ft_ximage *m = &x->img[i];
+    m->allocations *= FT_WEIGHT_ONE, m->bytes *= FT_WEIGHT_ONE, m->leaked *= FT_WEIGHT_ONE;
+    m->leaked_bytes *= FT_WEIGHT_ONE, m->short_lived *= FT_WEIGHT_ONE;
+  }
+  for (size_t k = 0; k <= x->nstacks; k++) {
+    ft_xstack *s = &x->st[k];
+    s->allocations *= FT_WEIGHT_ONE, s->bytes *= FT_WEIGHT_ONE, s->leaked *= FT_WEIGHT_ONE;
+    s->leaked_bytes *= FT_WEIGHT_ONE, s->short_lived *= FT_WEIGHT_ONE;
   }
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     long i = image_of_thread(x, sqlite3_column_int64(q, 0));
@@ -638,13 +686,14 @@ static int scan_totals(ft_xtrace *x, char *err, size_t errlen) {
     ft_xstack *s = &x->st[stack_index(x, sqlite3_column_int64(q, 4))];
     int64_t size = sqlite3_column_int64(q, 1), t = sqlite3_column_int64(q, 2);
     int64_t life = sqlite3_column_int64(q, 3);
+    int64_t w = weight_fx(sqlite3_column_double(q, 5)), wb = w * size;
     int freed = life >= 0;
     int short_lived = freed && life < x->short_lived_ns;
-    m->allocations++, s->allocations++;
-    m->bytes += size, s->bytes += size;
-    if (!freed) m->leaked++, s->leaked++, m->leaked_bytes += size, s->leaked_bytes += size;
-    if (short_lived) m->short_lived++, s->short_lived++;
-    if (sweeping && sw_row(&sw[i], m, t, size, life) != 0) goto oom;
+    m->allocations += w, s->allocations += w;
+    m->bytes += wb, s->bytes += wb;
+    if (!freed) m->leaked += w, s->leaked += w, m->leaked_bytes += wb, s->leaked_bytes += wb;
+    if (short_lived) m->short_lived += w, s->short_lived += w;
+    if (sweeping && sw_row(&sw[i], m, t, w, size, life) != 0) goto oom;
   }
   if (rc != SQLITE_DONE) {
     sql_fail(x, "reading allocations", err, errlen);
@@ -652,6 +701,16 @@ static int scan_totals(ft_xtrace *x, char *err, size_t errlen) {
   }
   sqlite3_finalize(q);
   q = NULL;
+  for (size_t i = 0; i < x->nimg; i++) {
+    ft_ximage *m = &x->img[i];
+    m->allocations = unfix(m->allocations), m->bytes = unfix(m->bytes), m->leaked = unfix(m->leaked);
+    m->leaked_bytes = unfix(m->leaked_bytes), m->short_lived = unfix(m->short_lived);
+  }
+  for (size_t k = 0; k <= x->nstacks; k++) {
+    ft_xstack *s = &x->st[k];
+    s->allocations = unfix(s->allocations), s->bytes = unfix(s->bytes), s->leaked = unfix(s->leaked);
+    s->leaked_bytes = unfix(s->leaked_bytes), s->short_lived = unfix(s->short_lived);
+  }
   for (size_t i = 0; sweeping && i < x->nimg; i++) {
     if (sw[i].unsorted) {
       if (sweep_sorted(x, &sw[i], i, err, errlen) != 0) goto out;
@@ -680,9 +739,15 @@ out:
 static int scan_live(ft_xtrace *x, int64_t *const *inst, const size_t *ninst, int64_t *const *bytes,
                      int64_t *const *counts, char *err, size_t errlen) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(x->db, ROWS_SQL, -1, &q, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(x->db, rows_sql(x), -1, &q, NULL) != SQLITE_OK)
     return sql_fail(x, "reading allocations", err, errlen);
   size_t w = x->nstacks + 1;
+  /* The caller's sums (zeros, normally) into fixed point for the pass. */
+  for (size_t i = 0; i < x->nimg; i++)
+    for (size_t j = 0; j < ninst[i] * w; j++) {
+      if (bytes[i]) bytes[i][j] *= FT_WEIGHT_ONE;
+      if (counts && counts[i]) counts[i][j] *= FT_WEIGHT_ONE;
+    }
   int rc;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
     long i = image_of_thread(x, sqlite3_column_int64(q, 0));
@@ -700,13 +765,18 @@ static int scan_live(ft_xtrace *x, int64_t *const *inst, const size_t *ninst, in
     int64_t t_free = life >= 0 ? t + life : INT64_MAX;
     if (in[lo] >= t_free) continue;
     size_t k = stack_index(x, sqlite3_column_int64(q, 4));
-    int64_t size = sqlite3_column_int64(q, 1);
+    int64_t wt = weight_fx(sqlite3_column_double(q, 5)), size = wt * sqlite3_column_int64(q, 1);
     for (size_t j = lo; j < ninst[i] && in[j] < t_free; j++) {
       if (bytes[i]) bytes[i][j * w + k] += size;
-      if (counts && counts[i]) counts[i][j * w + k]++;
+      if (counts && counts[i]) counts[i][j * w + k] += wt;
     }
   }
   sqlite3_finalize(q);
+  for (size_t i = 0; i < x->nimg; i++)
+    for (size_t j = 0; j < ninst[i] * w; j++) {
+      if (bytes[i]) bytes[i][j] = unfix(bytes[i][j]);
+      if (counts && counts[i]) counts[i][j] = unfix(counts[i][j]);
+    }
   return rc == SQLITE_DONE ? 0 : sql_fail(x, "reading allocations", err, errlen);
 }
 
@@ -841,6 +911,27 @@ ft_xtrace *ft_xtrace_open(const char *path, int pid, const char *const *skip, in
       load_stacks(x, skip, nskip, err, errlen) != 0 || load_inlines(x, err, errlen) != 0 ||
       load_mappings(x, err, errlen) != 0)
     goto fail;
+  {
+    sqlite3_stmt *q = NULL;
+    x->has_weight = sqlite3_prepare_v2(x->db, "SELECT 1 FROM pragma_table_info('allocation_rows') WHERE name = 'weight'",
+                                       -1, &q, NULL) == SQLITE_OK &&
+                    sqlite3_step(q) == SQLITE_ROW;
+    sqlite3_finalize(q);
+    q = NULL;
+    /* The selected images' sampling rates (traces before issue 5 have none). */
+    if (x->has_weight &&
+        sqlite3_prepare_v2(x->db, "SELECT sample_bytes FROM processes WHERE proc = ?1", -1, &q, NULL) == SQLITE_OK) {
+      int n = 0;
+      for (size_t i = 0; i < x->nimg; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, x->img[i].proc);
+        if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL) continue;
+        int64_t nb = sqlite3_column_int64(q, 0);
+        x->sample_bytes = n++ == 0 || x->sample_bytes == nb ? nb : -1;
+      }
+    }
+    sqlite3_finalize(q);
+  }
   int sum = load_summaries(x, err, errlen);
   if (sum < 0) goto fail;
   x->from_summaries = sum;
@@ -904,6 +995,8 @@ const ft_xstack *ft_xtrace_stack_stats(const ft_xtrace *x) { return x->st; }
 int64_t ft_xtrace_short_lived_ns(const ft_xtrace *x) { return x->short_lived_ns; }
 
 const char *ft_xtrace_command(const ft_xtrace *x) { return x->command ? x->command : ""; }
+
+int64_t ft_xtrace_sample_bytes(const ft_xtrace *x) { return x->sample_bytes; }
 
 int ft_xtrace_timeline(ft_xtrace *x, size_t i, ft_xaxis axis, const ft_xpoint **pts, size_t *n, char *err,
                        size_t errlen) {

@@ -99,6 +99,11 @@ int64_t ft_xtrace_short_lived_ns(const ft_xtrace *x);
 /* meta.command, or "" */
 const char *ft_xtrace_command(const ft_xtrace *x);
 
+/* Byte sampling of the selected images (issue 5): their common mean N, -1
+** when their rates differ, 0 when none was sampled. With N != 0 every count
+** and byte total is an estimate (rows weighted by 1/p). */
+int64_t ft_xtrace_sample_bytes(const ft_xtrace *x);
+
 /* The live heap of image i over time: for each of at most FT_X_SLICES
 ** equal slices of the run holding an instant, the first instant of its
 ** maximum (so the exact peak is one of them); ascending times. Slices are

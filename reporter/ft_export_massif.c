@@ -218,7 +218,13 @@ int ft_export_massif(ft_xtrace *x, ft_massif_time unit, FILE *out, char *err, si
     if (s[i].kind != SNAP_EMPTY) inst[s[i].detail] = s[i].t_ns;
   if (ft_xtrace_live_at(x, im, inst, nd, live, err, errlen) != 0) goto out;
 
-  fprintf(out, "desc: fragtrace export (pid %d; heap as the program requested it, no allocator overhead)\n", m->pid);
+  /* A byte-sampled trace's heap is an estimate (rows weighted by 1/p): say so where ms_print shows it. */
+  int64_t sb = ft_xtrace_sample_bytes(x);
+  char est[96] = "";
+  if (sb > 0) snprintf(est, sizeof est, "; byte-sampled, 1 allocation per %lld bytes: estimates", (long long)sb);
+  else if (sb < 0) snprintf(est, sizeof est, "; byte-sampled: estimates");
+  fprintf(out, "desc: fragtrace export (pid %d; heap as the program requested it, no allocator overhead%s)\n", m->pid,
+          est);
   fprintf(out, "cmd: %s\n", m->cmdline ? m->cmdline : m->exe ? m->exe : ft_xtrace_command(x));
   fprintf(out, "time_unit: %s\n", unit == FT_MASSIF_TIME_MS ? "ms" : "B");
   for (size_t i = 0; i < ns; i++) {

@@ -351,12 +351,26 @@ int ft_export_pprof(ft_xtrace *x, FILE *out, char *err, size_t errlen) {
     if (img[i].start_unix_ns - t0 + img[i].end_ns > dur) dur = img[i].start_unix_ns - t0 + img[i].end_ns;
   char comment[1024];
   snprintf(comment, sizeof comment, "fragtrace heap profile of: %s", ft_xtrace_command(x));
-  int64_t ci = str_index(&p, comment), def = str_index(&p, "alloc_space");
+  int64_t ci = str_index(&p, comment), def = str_index(&p, "alloc_space"), si = 0;
   if (ci < 0 || def < 0) goto oom;
+  /* A byte-sampled trace: the values are already scaled (each recorded
+  ** allocation weighs 1/p), so they are estimates; say so where pprof -raw
+  ** and the web UI show comments. */
+  int64_t sb = ft_xtrace_sample_bytes(x);
+  if (sb != 0) {
+    char note[256];
+    if (sb > 0)
+      snprintf(note, sizeof note, "byte-sampled: 1 allocation per %lld bytes on average; values are estimates",
+               (long long)sb);
+    else
+      snprintf(note, sizeof note, "byte-sampled at different rates; values are estimates");
+    if ((si = str_index(&p, note)) < 0) goto oom;
+  }
   ft_pb_varint(&p.out, 9, (uint64_t)t0);
   ft_pb_varint(&p.out, 10, (uint64_t)dur);
   ft_pb_varint(&p.out, 12, 1); /* every allocation is recorded: no sampling period */
   ft_pb_varint(&p.out, 13, (uint64_t)ci);
+  if (si > 0) ft_pb_varint(&p.out, 13, (uint64_t)si);
   ft_pb_varint(&p.out, 14, (uint64_t)def);
   if (ft_pb_failed(&p.out) || ft_pb_failed(&p.strings)) goto oom;
   ret = write_gzip(&p.out, &p.strings, out, err, errlen);

@@ -47,15 +47,25 @@
 ** live heap block ends the old row at that instant and counts an anomaly
 ** (meta key `anomalies`); a free of an unknown address counts in
 ** processes.unmatched_frees.
+**
+** Production mode (issue 5): an image whose FT_CHUNK_MODE has sample_bytes
+** N > 0 recorded each heap allocation with probability 1 - exp(-size/N);
+** its heap rows carry the weight 1/p (allocation_rows.weight, fixed point:
+** ft_weight_fx in ft_import_frag.h) and every summary sums weights instead
+** of counting rows (exactly the old counts in full capture, where every
+** weight is 1). TOTALS chunks become heap_totals rows (the shim's exact
+** counters), CONTROL chunks recording_control rows.
 */
 #include "ft_import.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ft_format.h"
 #include "ft_import_frag.h"
@@ -232,6 +242,10 @@ typedef struct ft_image {
                           ** strictly increasing ticks, starting with (0, 0) */
   size_t nclk, capclk;
   int64_t proc, parent, exec_from; /* keys; 0 = NULL */
+  int has_mode;                    /* an FT_CHUNK_MODE was seen (the first one counts) */
+  ft_mode mode;
+  int stopped;                     /* an FT_CTL_STOP was seen: recording ended before the image */
+  size_t chunks_seen;              /* chunks scanned so far (follow mode scans in pieces) */
 } ft_image;
 
 /* Per-image working state of the merge, reused (capacity kept) across images. */
@@ -283,10 +297,24 @@ typedef struct ft_ctx {
   size_t nheap;
   long long unmatched;
   int64_t short_lived_ns; /* meta short_lived_ns: site_stats/process_stats short_lived */
+  uint64_t sample_bytes;  /* current image's byte-sampling mean N, 0 = full capture */
+  /* Follow mode (ft_import_follow_*): rows get their id when created, and
+  ** a side record (rx, parallel to rows); events stamped before late_mark
+  ** (what earlier epochs applied) are counted as late. 0/NULL in batch. */
+  int follow;
+  struct ft_rowx *rx;
+  size_t caprx;
+  uint64_t late_mark;
+  long long late_events;
   /* statements */
   sqlite3_stmt *ins_proc, *ins_thread, *ins_row, *ins_stack, *ins_frame, *ins_sample, *ins_buddy,
-      *ins_map, *q_link, *ins_pstats, *ins_site, *ins_lhist, *ins_shist, *ins_tl;
+      *ins_map, *q_link, *ins_pstats, *ins_site, *ins_lhist, *ins_shist, *ins_tl, *ins_totals, *ins_ctl;
 } ft_ctx;
+
+/* Fixed-point weight of row r of the current image (see ft_weight_fx). */
+static inline uint64_t ft_rw(const ft_ctx *c, const ft_row *r) {
+  return ft_weight_fx(r->size, c->sample_bytes, r->kind);
+}
 
 /* Record an out-of-memory error. Returns -1 for tail calls. */
 static int ft_oom(ft_ctx *c) {
@@ -417,9 +445,12 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
   ft_hmap tids = {0};
   ft_spill_iter it;
   ft_spill_chunk ch;
-  size_t k = 0;
+  size_t k = img->chunks_seen;
   int rc = -1;
-  img->first_exec_ns = UINT64_MAX;
+  if (!img->chunks_seen) img->first_exec_ns = UINT64_MAX;
+  /* Follow mode scans an image piece by piece: streams seen before go on. */
+  for (size_t i = 0; i < img->nst; i++)
+    if (ft_hmap_put(&tids, (uint32_t)img->st[i].tid, i) != 0) goto out;
   ft_spill_iter_init(&it, &img->sp);
   for (; ft_spill_iter_next(&it, &ch); k++) {
     uint64_t t = 0;
@@ -486,6 +517,23 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
       if (d > img->dropped) img->dropped = d; /* cumulative counter: keep the max */
       break;
     }
+    case FT_CHUNK_MODE:
+      if (!img->has_mode) {
+        memcpy(&img->mode, ch.payload, sizeof img->mode);
+        img->has_mode = 1;
+      }
+      break;
+    case FT_CHUNK_TOTALS:
+    case FT_CHUNK_CONTROL: { /* both start with t_ns (ft_spill_chunk_time leaves them out) */
+      memcpy(&t, ch.payload, 8);
+      if (t > img->end_ns) img->end_ns = t;
+      if (ch.type == FT_CHUNK_CONTROL) {
+        ft_control x;
+        memcpy(&x, ch.payload, sizeof x);
+        if (x.action == FT_CTL_STOP) img->stopped = 1;
+      }
+    }
+      /* fall through */
     case FT_CHUNK_SAMPLE:
     case FT_CHUNK_BUDDYINFO:
     case FT_CHUNK_MAPS: {
@@ -498,6 +546,7 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
     }
   }
   img->tsc = (img->sp.hdr.flags & FT_FLAG_TSC) != 0;
+  img->chunks_seen = k;
   rc = 0;
 out:
   free(tids.s);
@@ -752,11 +801,14 @@ static int ft_stack_frames(ft_ctx *c, ft_stream *s, const ft_event *e) {
   return 0;
 }
 
+static int ft_rowx_new(ft_ctx *c);
+
 /* Append a row; returns its index, or FT_NONE when out of memory. */
 static size_t ft_row_new(ft_ctx *c, unsigned kind, uint32_t thread, uint64_t addr, uint64_t size, uint64_t t,
                          uint32_t stack) {
   ft_row r = {.addr = addr, .size = size, .t_alloc = t, .t_free = FT_LIVE, .thread = thread,
               .stack = stack, .kind = (uint8_t)kind};
+  if (c->follow && ft_rowx_new(c) != 0) return FT_NONE;
   if (FT_PUSH(c->rows, c->nrows, c->caprows, r) != 0) return FT_NONE;
   return c->nrows - 1;
 }
@@ -850,6 +902,7 @@ static int ft_apply(ft_ctx *c, ft_stream *s, const ft_event *e) {
   uint64_t t = FT_EV_TIME(e->t_type);
   uint32_t th = (uint32_t)s->key;
   if (t > img->max_ev_t) img->max_ev_t = t;
+  if (t < c->late_mark) c->late_events++; /* follow mode: published after its epoch */
   switch (ty) {
   case FT_EV_MALLOC:
   case FT_EV_CALLOC:
@@ -1054,6 +1107,8 @@ static char *ft_join_cmdline(const char *p, size_t n) {
   return s;
 }
 
+static void ft_bind_opt(sqlite3_stmt *q, int i, int has, int64_t v);
+
 /* Insert the processes row of the current image. */
 static int ft_write_process(ft_ctx *c, const char *cmdline) {
   ft_image *img = c->img;
@@ -1070,13 +1125,24 @@ static int ft_write_process(ft_ctx *c, const char *cmdline) {
   ft_bind_text(q, 7, cmdline, cmdline ? strlen(cmdline) : 0);
   sqlite3_bind_int64(q, 8, (sqlite3_int64)h->start_unix_ns);
   sqlite3_bind_int64(q, 9, (sqlite3_int64)img->end_ns);
-  sqlite3_bind_text(q, 10, img->has_exit ? "exit" : img->ends_by_exec ? "exec" : "unknown", -1, SQLITE_STATIC);
+  sqlite3_bind_text(q, 10,
+                    img->stopped        ? "stop"
+                    : img->has_exit     ? "exit"
+                    : img->ends_by_exec ? "exec"
+                                        : "unknown",
+                    -1, SQLITE_STATIC);
   sqlite3_bind_int64(q, 11, h->page_size);
   if (img->has_exit && img->exit_status >= 0) sqlite3_bind_int(q, 12, img->exit_status);
   else sqlite3_bind_null(q, 12);
   sqlite3_bind_int64(q, 13, (sqlite3_int64)img->dropped);
   sqlite3_bind_int64(q, 14, c->unmatched);
   sqlite3_bind_int64(q, 15, h->stack_depth);
+  const ft_mode *m = &img->mode;
+  ft_bind_opt(q, 16, img->has_mode && m->sample_bytes, (int64_t)m->sample_bytes);
+  ft_bind_opt(q, 17, img->has_mode, (int64_t)m->seed);
+  ft_bind_opt(q, 18, img->has_mode && m->max_size, (int64_t)m->max_size);
+  ft_bind_opt(q, 19, img->has_mode, (m->flags & FT_MODE_START_PAUSED) != 0);
+  ft_bind_opt(q, 20, img->has_mode && m->control_signal, (int64_t)m->control_signal);
   return ft_step(c, q, "inserting process");
 }
 
@@ -1123,6 +1189,12 @@ static int ft_write_rows(ft_ctx *c) {
     }
     if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
     else sqlite3_bind_null(q, 8);
+    /* NULL means 1: full capture and mmap rows. The stored value is the
+    ** fixed-point weight exactly (a multiple of 2^-12 fits a double). */
+    if (c->sample_bytes && r->kind != FT_EV_MMAP)
+      sqlite3_bind_double(q, 9, (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE);
+    else
+      sqlite3_bind_null(q, 9);
     if (ft_step(c, q, "inserting allocation") != 0) return -1;
   }
   c->next_row += (int64_t)c->nrows;
@@ -1162,28 +1234,35 @@ static int ft_cmp_free_t(const void *a, const void *b, void *ctx) {
 **     histogram slots.
 ** Working memory is O(stacks + threads + samples + slices): nothing per row,
 ** except the allocation-order index the sweep sorts when the merge left
-** allocation times out of order (a thread's clock going backwards). */
+** allocation times out of order (a thread's clock going backwards).
+** Every count and byte sum is a sum of row weights (ft_rw), kept in fixed
+** point (units of 2^-FT_WEIGHT_SHIFT) so comparisons are exact, and rounded
+** once when written (ft_weight_round). In full capture every weight is
+** exactly 1: the rounded sums are the plain counts. */
 
 #define FT_SLICES 1000 /* heap_timeline: [0, end_ns] in slices of end_ns / 1000 + 1 */
 
 typedef struct ft_smp { /* one sampler record */
   ft_sample s;
   int has_shim;           /* the chunk is long enough to hold shim_bytes */
-  int64_t live_b, live_n; /* filled by the sweep */
+  int64_t live_b, live_n; /* filled by the sweep (fixed point) */
+  int has_usable;         /* a heap_totals row at or before s.t_ns exists */
+  int64_t usable;         /* its usable_alloc - usable_free */
 } ft_smp;
 
 typedef struct ft_tpt { /* a point of the live heap over time */
   uint64_t t;
-  int64_t b, n;
+  int64_t b, n; /* fixed point */
 } ft_tpt;
 
 typedef struct ft_site { /* summary of one stack of the image (index: id - first id) */
+  /* weighted sums, fixed point */
   uint64_t allocations, bytes, frees, leaked, leaked_bytes, temporary, short_lived;
   uint64_t min_size, max_size, first_alloc, last_alloc;
-  int64_t live;            /* sweep state; dips below 0 inside an instant (frees go first) */
+  int64_t live;            /* sweep state (fixed point); dips below 0 inside an instant (frees go first) */
   int64_t max_live;        /* -1 until the site's first allocation */
   uint64_t max_live_ns;
-  uint64_t peak_b, peak_n; /* live at the process peak */
+  uint64_t peak_b, peak_n; /* live at the process peak (fixed point) */
   uint64_t lmask, smask;   /* occupied lifetime and size buckets */
   size_t loff, soff;       /* first slot of the site's buckets in the histogram arrays */
 } ft_site;
@@ -1295,20 +1374,22 @@ static int ft_sweep_rows(ft_ctx *c, ft_sweep *w, ft_site *site, uint32_t sbase) 
     if (t == FT_LIVE) break;
     for (; jf < c->nfree && c->rows[c->freelog[jf]].t_free == t; jf++) {
       const ft_row *r = &c->rows[c->freelog[jf]];
-      w->b -= (int64_t)r->size;
-      w->n--;
-      if (r->stack) site[r->stack - sbase].live -= (int64_t)r->size;
+      uint64_t wt = ft_rw(c, r);
+      w->b -= (int64_t)(wt * r->size);
+      w->n -= (int64_t)wt;
+      if (r->stack) site[r->stack - sbase].live -= (int64_t)(wt * r->size);
     }
     for (; ia < c->nrows && c->rows[ai ? ai[ia] : ia].t_alloc == t; ia++) {
       const ft_row *r = &c->rows[ai ? ai[ia] : ia];
-      w->b += (int64_t)r->size;
-      w->n++;
+      uint64_t wt = ft_rw(c, r);
+      w->b += (int64_t)(wt * r->size);
+      w->n += (int64_t)wt;
       if (!r->stack) continue;
       /* Within the instant a site only grows from here on, so the first
       ** time it passes its maximum is at this instant, and its last
       ** allocation here leaves the instant's final value as the maximum. */
       ft_site *s = &site[r->stack - sbase];
-      s->live += (int64_t)r->size;
+      s->live += (int64_t)(wt * r->size);
       if (s->live > s->max_live) {
         s->max_live = s->live;
         s->max_live_ns = t;
@@ -1322,7 +1403,8 @@ static int ft_sweep_rows(ft_ctx *c, ft_sweep *w, ft_site *site, uint32_t sbase) 
     }
     if (ft_observe(w, t) != 0) goto oom;
   }
-  assert(ia == c->nrows && jf == c->nfree && w->n == (int64_t)(c->nrows - c->nfree));
+  assert(ia == c->nrows && jf == c->nfree);
+  assert(c->sample_bytes || w->n == (int64_t)((uint64_t)(c->nrows - c->nfree) << FT_WEIGHT_SHIFT));
   /* The points: finished slices, the last slice, t = 0, the end, the peak. */
   if (w->has_cur && FT_PUSH(w->pts, w->npts, w->cappts, w->cur) != 0) goto oom;
   if (FT_PUSH(w->pts, w->npts, w->cappts, w->t0) != 0 || FT_PUSH(w->pts, w->npts, w->cappts, w->fin) != 0)
@@ -1348,7 +1430,7 @@ out:
   return rc;
 }
 
-/* Per-process counters of the row pass (process_stats). */
+/* Per-process counters of the row pass (process_stats), weighted sums in fixed point. */
 typedef struct ft_pstat {
   uint64_t allocations, frees, bytes, leaked, leaked_bytes, temporary, short_lived, mmap_count, mmap_bytes;
 } ft_pstat;
@@ -1375,16 +1457,17 @@ static int ft_count_rows(ft_ctx *c, const ft_sweep *w, ft_pstat *p, ft_site *sit
     int temp = freed && r->free_thread == r->thread && next_t[th] >= r->t_free;
     next_t[th] = r->t_alloc;
     int shrt = freed && (int64_t)life < c->short_lived_ns;
-    p->allocations++;
-    p->bytes += r->size;
-    p->frees += (uint64_t)freed;
-    p->leaked += (uint64_t)!freed;
-    p->leaked_bytes += freed ? 0 : r->size;
-    p->temporary += (uint64_t)temp;
-    p->short_lived += (uint64_t)shrt;
+    uint64_t wt = ft_rw(c, r), wb = wt * r->size;
+    p->allocations += wt;
+    p->bytes += wb;
+    p->frees += freed ? wt : 0;
+    p->leaked += freed ? 0 : wt;
+    p->leaked_bytes += freed ? 0 : wb;
+    p->temporary += temp ? wt : 0;
+    p->short_lived += shrt ? wt : 0;
     if (r->kind == FT_EV_MMAP) {
-      p->mmap_count++;
-      p->mmap_bytes += r->size;
+      p->mmap_count += wt;
+      p->mmap_bytes += wb;
     }
     if (!r->stack) continue; /* stack lost: counted for the process only */
     ft_site *s = &site[r->stack - sbase];
@@ -1392,20 +1475,20 @@ static int ft_count_rows(ft_ctx *c, const ft_sweep *w, ft_pstat *p, ft_site *sit
       s->min_size = s->max_size = r->size;
       s->first_alloc = s->last_alloc = r->t_alloc;
     }
-    s->allocations++;
-    s->bytes += r->size;
-    s->frees += (uint64_t)freed;
-    s->leaked += (uint64_t)!freed;
-    s->leaked_bytes += freed ? 0 : r->size;
-    s->temporary += (uint64_t)temp;
-    s->short_lived += (uint64_t)shrt;
+    s->allocations += wt;
+    s->bytes += wb;
+    s->frees += freed ? wt : 0;
+    s->leaked += freed ? 0 : wt;
+    s->leaked_bytes += freed ? 0 : wb;
+    s->temporary += temp ? wt : 0;
+    s->short_lived += shrt ? wt : 0;
     if (r->size < s->min_size) s->min_size = r->size;
     if (r->size > s->max_size) s->max_size = r->size;
     if (r->t_alloc < s->first_alloc) s->first_alloc = r->t_alloc;
     if (r->t_alloc > s->last_alloc) s->last_alloc = r->t_alloc;
     if (w->has_peak && r->t_alloc <= w->peak.t && r->t_free > w->peak.t) { /* FT_LIVE > any time */
-      s->peak_b += r->size;
-      s->peak_n++;
+      s->peak_b += wb;
+      s->peak_n += wt;
     }
     if (freed) s->lmask |= UINT64_C(1) << ft_bucket(life);
     s->smask |= UINT64_C(1) << ft_bucket(r->size);
@@ -1426,10 +1509,11 @@ static int ft_count_rows(ft_ctx *c, const ft_sweep *w, ft_pstat *p, ft_site *sit
     const ft_row *r = &c->rows[i];
     if (!r->stack) continue;
     const ft_site *s = &site[r->stack - sbase];
-    if (r->t_free != FT_LIVE) (*lh)[ft_slot(s->loff, s->lmask, ft_bucket(r->t_free - r->t_alloc))]++;
+    uint64_t wt = ft_rw(c, r);
+    if (r->t_free != FT_LIVE) (*lh)[ft_slot(s->loff, s->lmask, ft_bucket(r->t_free - r->t_alloc))] += wt;
     size_t k = ft_slot(s->soff, s->smask, ft_bucket(r->size));
-    (*sh)[2 * k]++;
-    (*sh)[2 * k + 1] += r->size;
+    (*sh)[2 * k] += wt;
+    (*sh)[2 * k + 1] += wt * r->size;
   }
   return 0;
 }
@@ -1448,10 +1532,10 @@ static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, 
   const uint64_t pv[] = {p->allocations, p->frees,       p->bytes,      p->leaked,    p->leaked_bytes,
                          p->temporary,   p->short_lived, p->mmap_count, p->mmap_bytes};
   sqlite3_bind_int64(q, 1, img->proc);
-  for (int i = 0; i < 9; i++) sqlite3_bind_int64(q, 2 + i, (sqlite3_int64)pv[i]);
-  sqlite3_bind_int64(q, 11, w->has_peak ? w->peak.b : 0);
+  for (int i = 0; i < 9; i++) sqlite3_bind_int64(q, 2 + i, (sqlite3_int64)ft_weight_round(pv[i]));
+  sqlite3_bind_int64(q, 11, w->has_peak ? (sqlite3_int64)ft_weight_round((uint64_t)w->peak.b) : 0);
   ft_bind_opt(q, 12, w->has_peak, (int64_t)w->peak.t);
-  sqlite3_bind_int64(q, 13, w->has_peak ? w->peak.n : 0);
+  sqlite3_bind_int64(q, 13, w->has_peak ? (sqlite3_int64)ft_weight_round((uint64_t)w->peak.n) : 0);
   ft_bind_opt(q, 14, has_rss, rss.b);
   ft_bind_opt(q, 15, has_rss, (int64_t)rss.t);
   if (ft_step(c, q, "inserting process_stats") != 0) return -1;
@@ -1461,9 +1545,15 @@ static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, 
     int64_t id = c->stk[k].id;
     assert(s->max_live >= 0);
     q = c->ins_site;
-    const uint64_t sv[] = {s->allocations, s->bytes,    s->frees,       s->leaked,      s->leaked_bytes,
-                           s->temporary,   s->short_lived, s->min_size, s->max_size,    s->first_alloc,
-                           s->last_alloc,  (uint64_t)s->max_live,  s->max_live_ns, s->peak_b, s->peak_n};
+    /* weighted sums rounded; sizes and times as they are */
+    const uint64_t sv[] = {ft_weight_round(s->allocations),  ft_weight_round(s->bytes),
+                           ft_weight_round(s->frees),        ft_weight_round(s->leaked),
+                           ft_weight_round(s->leaked_bytes), ft_weight_round(s->temporary),
+                           ft_weight_round(s->short_lived),  s->min_size,
+                           s->max_size,                      s->first_alloc,
+                           s->last_alloc,                    ft_weight_round((uint64_t)s->max_live),
+                           s->max_live_ns,                   ft_weight_round(s->peak_b),
+                           ft_weight_round(s->peak_n)};
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, img->proc);
     for (int i = 0; i < 15; i++) sqlite3_bind_int64(q, 3 + i, (sqlite3_int64)sv[i]);
@@ -1473,7 +1563,7 @@ static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, 
         q = c->ins_lhist;
         sqlite3_bind_int64(q, 1, id);
         sqlite3_bind_int(q, 2, (int)b);
-        sqlite3_bind_int64(q, 3, (sqlite3_int64)lh[ft_slot(s->loff, s->lmask, b)]);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round(lh[ft_slot(s->loff, s->lmask, b)]));
         if (ft_step(c, q, "inserting site_lifetime_hist") != 0) return -1;
       }
       if (s->smask >> b & 1) {
@@ -1481,8 +1571,8 @@ static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, 
         q = c->ins_shist;
         sqlite3_bind_int64(q, 1, id);
         sqlite3_bind_int(q, 2, (int)b);
-        sqlite3_bind_int64(q, 3, (sqlite3_int64)sh[2 * i]);
-        sqlite3_bind_int64(q, 4, (sqlite3_int64)sh[2 * i + 1]);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round(sh[2 * i]));
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)ft_weight_round(sh[2 * i + 1]));
         if (ft_step(c, q, "inserting site_size_hist") != 0) return -1;
       }
     }
@@ -1491,9 +1581,80 @@ static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, 
     q = c->ins_tl;
     sqlite3_bind_int64(q, 1, img->proc);
     sqlite3_bind_int64(q, 2, (sqlite3_int64)w->pts[i].t);
-    sqlite3_bind_int64(q, 3, w->pts[i].b);
-    sqlite3_bind_int64(q, 4, w->pts[i].n);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round((uint64_t)w->pts[i].b));
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)ft_weight_round((uint64_t)w->pts[i].n));
     if (ft_step(c, q, "inserting heap_timeline") != 0) return -1;
+  }
+  return 0;
+}
+
+/* One TOTALS chunk of the image, for heap_totals and process_samples. */
+typedef struct ft_tot {
+  ft_totals v;
+  size_t order; /* position in the file: the later of two equal times wins */
+} ft_tot;
+
+/* Order totals by time, then file order. */
+static int ft_cmp_tot(const void *a, const void *b) {
+  const ft_tot *x = a, *y = b;
+  if (x->v.t_ns != y->v.t_ns) return x->v.t_ns < y->v.t_ns ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The image's TOTALS chunks sorted by (t_ns, file order) in *out (malloc'd,
+** *n entries). Returns 0 or -1 (OOM). */
+static int ft_collect_totals(ft_ctx *c, ft_tot **out, size_t *n) {
+  ft_image *img = c->img;
+  size_t cap = 0;
+  *out = NULL;
+  *n = 0;
+  for (size_t i = 0; i < img->npc; i++) {
+    if (img->pc[i].type != FT_CHUNK_TOTALS) continue;
+    ft_tot x = {.order = i};
+    memcpy(&x.v, img->pc[i].payload, sizeof x.v);
+    if (FT_PUSH(*out, *n, cap, x) != 0) return ft_oom(c);
+  }
+  if (*n > 1) qsort(*out, *n, sizeof **out, ft_cmp_tot);
+  return 0;
+}
+
+/* Write heap_totals (one row per time: the latest chunk of equal times, the
+** counters being cumulative) and recording_control of the current image. */
+static int ft_write_mode_rows(ft_ctx *c, const ft_tot *tot, size_t ntot) {
+  ft_image *img = c->img;
+  static const char *const action[] = {NULL, "pause", "resume", "flush", "stop"};
+  static const char *const source[] = {NULL, "start", "signal", "delay", "duration"};
+  for (size_t i = 0; i < ntot; i++) {
+    if (i + 1 < ntot && tot[i + 1].v.t_ns == tot[i].v.t_ns) continue;
+    const ft_totals *v = &tot[i].v;
+    sqlite3_stmt *q = c->ins_totals;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)v->t_ns);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)v->allocs);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)v->frees);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)v->alloc_bytes);
+    /* negative in a fork child that freed more inherited bytes than it allocated */
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)(v->usable_alloc - v->usable_free));
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)v->sampled);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)v->untracked);
+    sqlite3_bind_int64(q, 9, (sqlite3_int64)v->thinned);
+    if (ft_step(c, q, "inserting heap_totals") != 0) return -1;
+  }
+  for (size_t i = 0; i < img->npc; i++) {
+    if (img->pc[i].type != FT_CHUNK_CONTROL) continue;
+    ft_control x;
+    memcpy(&x, img->pc[i].payload, sizeof x);
+    if (x.action < 1 || x.action > 4) { /* a newer shim's action: not ours to guess */
+      c->anomalies++;
+      continue;
+    }
+    sqlite3_stmt *q = c->ins_ctl;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)x.t_ns);
+    sqlite3_bind_text(q, 3, action[x.action], -1, SQLITE_STATIC);
+    if (x.source >= 1 && x.source <= 4) sqlite3_bind_text(q, 4, source[x.source], -1, SQLITE_STATIC);
+    else sqlite3_bind_null(q, 4);
+    if (ft_step(c, q, "inserting recording_control") != 0) return -1;
   }
   return 0;
 }
@@ -1505,8 +1666,10 @@ static int ft_write_summaries(ft_ctx *c) {
   ft_sweep w = {.end = img->end_ns, .w = img->end_ns / FT_SLICES + 1};
   ft_site *site = NULL;
   uint64_t *lh = NULL, *sh = NULL;
-  size_t capsm = 0;
+  ft_tot *tot = NULL;
+  size_t capsm = 0, ntot = 0;
   int rc = -1;
+  if (ft_collect_totals(c, &tot, &ntot) != 0 || ft_write_mode_rows(c, tot, ntot) != 0) goto out;
   for (size_t i = 0; i < img->npc; i++) {
     const ft_pchunk *p = &img->pc[i];
     if (p->type != FT_CHUNK_SAMPLE) continue;
@@ -1526,6 +1689,14 @@ static int ft_write_summaries(ft_ctx *c) {
       }
       w.sm[j] = x;
     }
+  /* usable_live_bytes: the latest totals at or before each sample. */
+  for (size_t k = 0, j = 0; k < w.nsm; k++) {
+    while (j < ntot && tot[j].v.t_ns <= w.sm[k].s.t_ns) j++;
+    if (j) {
+      w.sm[k].has_usable = 1;
+      w.sm[k].usable = (int64_t)(tot[j - 1].v.usable_alloc - tot[j - 1].v.usable_free);
+    }
+  }
   /* Stack ids of the image are contiguous (ft_stack_index). */
   uint32_t sbase = c->nstk ? c->stk[0].id : 0;
   site = calloc(c->nstk ? c->nstk : 1, sizeof *site);
@@ -1545,9 +1716,10 @@ static int ft_write_summaries(ft_ctx *c) {
     sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
     sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
     sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
-    sqlite3_bind_int64(q, 6, x->live_b);
-    sqlite3_bind_int64(q, 7, x->live_n);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round((uint64_t)x->live_b));
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)ft_weight_round((uint64_t)x->live_n));
     ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
+    ft_bind_opt(q, 9, x->has_usable, x->usable);
     if (ft_step(c, q, "inserting sample") != 0) goto out;
     /* Peak RSS over the rows stored: of equal times only the first is. */
     if ((k == 0 || x->s.t_ns != w.sm[k - 1].s.t_ns) && (!has_rss || (int64_t)x->s.rss_bytes > rss.b)) {
@@ -1565,6 +1737,7 @@ oom:
 out:
   free(w.sm);
   free(w.pts);
+  free(tot);
   free(site);
   free(lh);
   free(sh);
@@ -1641,7 +1814,7 @@ out:
 static int ft_write_frag(ft_ctx *c) {
   const ft_frag_rows fr = {c->rows, c->nrows, sizeof *c->rows, offsetof(ft_row, addr), offsetof(ft_row, size),
                            offsetof(ft_row, t_alloc), offsetof(ft_row, t_free), offsetof(ft_row, stack),
-                           offsetof(ft_row, kind)};
+                           offsetof(ft_row, kind), c->sample_bytes};
   return ft_import_frag(c->db, c->img->proc, c->img->sp.hdr.page_size, c->img->end_ns, &fr, c->err, c->errlen);
 }
 
@@ -1650,6 +1823,7 @@ static int ft_import_image(ft_ctx *c) {
   ft_image *img = c->img;
   c->nrows = c->nfree = c->niv = c->nstk = c->nips = 0;
   c->unmatched = 0;
+  c->sample_bytes = img->has_mode ? img->mode.sample_bytes : 0;
   ft_hmap_clear(&c->live);
   ft_hmap_clear(&c->stkmap);
   /* Each thread's first event, for the order of thread keys. (Decodes
@@ -1706,17 +1880,18 @@ static int ft_prepare(ft_ctx *c) {
   } q[] = {
       {offsetof(ft_ctx, ins_proc),
        "INSERT INTO processes(proc, pid, ppid, parent_proc, exec_from, exe, cmdline, start_unix_ns, end_ns, "
-       "ended_by, page_size, exit_status, events_dropped, unmatched_frees, stack_depth) "
-       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"},
+       "ended_by, page_size, exit_status, events_dropped, unmatched_frees, stack_depth, sample_bytes, seed, "
+       "max_size, start_paused, control_signal) "
+       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"},
       {offsetof(ft_ctx, ins_thread), "INSERT INTO threads(thread, proc, pid, tid) VALUES (?1,?2,?3,?4)"},
       {offsetof(ft_ctx, ins_row),
-       "INSERT INTO allocation_rows(id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id) "
-       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"},
+       "INSERT INTO allocation_rows(id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id, "
+       "weight) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
       {offsetof(ft_ctx, ins_stack), "INSERT INTO stacks(stack_id, proc, depth) VALUES (?1,?2,?3)"},
       {offsetof(ft_ctx, ins_frame), "INSERT INTO stack_frames(stack_id, depth, ip) VALUES (?1,?2,?3)"},
       {offsetof(ft_ctx, ins_sample),
        "INSERT OR IGNORE INTO process_samples(proc, pid, t_ns, rss_bytes, vm_bytes, live_bytes, "
-       "live_allocations, shim_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"},
+       "live_allocations, shim_bytes, usable_live_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
       {offsetof(ft_ctx, ins_buddy),
        "INSERT OR IGNORE INTO buddyinfo_samples(proc, t_ns, node, zone, page_order, free_blocks) "
        "VALUES (?1,?2,?3,?4,?5,?6)"},
@@ -1739,6 +1914,10 @@ static int ft_prepare(ft_ctx *c) {
        "INSERT INTO site_size_hist(stack_id, bucket, count, bytes) VALUES (?1,?2,?3,?4)"},
       {offsetof(ft_ctx, ins_tl),
        "INSERT INTO heap_timeline(proc, t_ns, live_bytes, live_allocations) VALUES (?1,?2,?3,?4)"},
+      {offsetof(ft_ctx, ins_totals),
+       "INSERT INTO heap_totals(proc, t_ns, allocations, frees, bytes, usable_live_bytes, sampled, untracked, "
+       "thinned) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+      {offsetof(ft_ctx, ins_ctl), "INSERT INTO recording_control(proc, t_ns, action, source) VALUES (?1,?2,?3,?4)"},
   };
   for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
     sqlite3_stmt **slot = (sqlite3_stmt **)((char *)c + q[i].off);
@@ -1857,7 +2036,8 @@ fail:
 static void ft_cleanup(ft_ctx *c, ft_image *im, size_t n) {
   sqlite3_stmt *all[] = {c->ins_proc,   c->ins_thread, c->ins_row,   c->ins_stack, c->ins_frame,
                          c->ins_sample, c->ins_buddy,  c->ins_map,   c->q_link,    c->ins_pstats,
-                         c->ins_site,   c->ins_lhist,  c->ins_shist, c->ins_tl};
+                         c->ins_site,   c->ins_lhist,  c->ins_shist, c->ins_tl,    c->ins_totals,
+                         c->ins_ctl};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
   free(c->rows);
   free(c->freelog);
@@ -1943,6 +2123,1065 @@ out:
     *st = keep; /* nothing was imported */
   }
   return rc;
+}
+
+/* ======================================================================== */
+/* Follow mode (ft_import.h): spills imported epoch by epoch while they grow */
+/*
+** Each image keeps its merge state between epochs (rows still needed, the
+** live address map and mappings, stacks, thread streams with their
+** cursors, clock pairs) and running summaries instead of the row passes of
+** batch mode:
+**   - allocation-side counters (allocations, bytes, sizes, first/last,
+**     size histogram, allocation window) are added when a row is created,
+**     free-side ones (frees, short_lived, lifetime histogram, free window)
+**     when it is freed, `temporary` once the row is freed and its thread's
+**     next row exists (or at the end), exactly as the batch pass decides it;
+**   - the sweep (live heap, peaks, site maxima, samples' live heap,
+**     timeline) runs over each epoch's instants in time order, carrying its
+**     state; a site's live bytes at the process peak are kept by a lazy
+**     snapshot (taken when the site first changes after a new peak), which
+**     is what the batch pass counts from the rows live at the peak;
+**   - leaked counts are the sweep's live state, final at the end.
+** Rows stay in event units (TSC ticks) in memory, as the merge compares
+** them, and are converted to ns where they are counted or written: a drain
+** boundary comes after the drain's clock pair, so an epoch's events are
+** converted through the same clock segments as in batch mode.
+** Every row is written in the epoch it is made, a live one with lifetime
+** NULL that is updated in the epoch it is freed (so a reader sees the live
+** heap as it is now); it is dropped from memory once freed and its
+** `temporary` decided. Ids are given at creation, in merge order as in
+** batch mode.
+*/
+
+typedef struct ft_rowx { /* follow mode's side record of a row */
+  int64_t id;
+  uint64_t next_t;  /* t_alloc of its thread's next row (event units), valid when has_next */
+  uint8_t has_next; /* its thread made another row since */
+  uint8_t written;  /* in allocation_rows: 1 as it ends, 2 while live (lifetime NULL, updated when freed) */
+  uint8_t decided;  /* counted in `temporary` (or not): nothing left to learn */
+} ft_rowx;
+
+/* Give the row being created in follow mode its id and side record. */
+static int ft_rowx_new(ft_ctx *c) {
+  if (ft_reserve((void **)&c->rx, &c->caprx, c->nrows + 1, sizeof *c->rx) != 0) return -1;
+  c->rx[c->nrows] = (ft_rowx){.id = c->next_row++};
+  return 0;
+}
+
+typedef struct ft_fsite { /* running summary of one stack of a followed image (fixed point sums) */
+  uint64_t allocations, bytes, frees, temporary, short_lived;
+  uint64_t min_size, max_size, first_alloc, last_alloc; /* ns */
+  int64_t live_b, live_n, max_live;                     /* max_live -1 before the first allocation */
+  uint64_t max_live_ns;
+  int64_t snap_b, snap_n; /* live at the process peak numbered snap_ver */
+  uint64_t snap_ver;
+  uint64_t lh[64], sc[64], sb[64]; /* lifetime counts; size counts and bytes */
+} ft_fsite;
+
+typedef struct ft_ftot { /* a TOTALS chunk: time and usable live bytes */
+  uint64_t t;
+  int64_t usable;
+} ft_ftot;
+
+typedef struct ft_fimg { /* one followed image */
+  ft_image img;
+  char *path;
+  size_t off;      /* first chunk not yet imported */
+  size_t punched;  /* bytes from the start already given back */
+  int done;        /* ended: nothing more is read */
+  int pending;     /* the last epoch stopped at its size cap: more is there already */
+  char *cmdline, *exe; /* owned copies (the mapping changes every epoch) */
+  size_t cmdline_len, exe_len;
+  /* merge state, swapped into ft_ctx while the image is worked on */
+  ft_row *rows;
+  size_t nrows, caprows;
+  ft_rowx *rx;
+  size_t caprx;
+  ft_hmap live;
+  ft_iv *iv;
+  size_t niv, capiv;
+  ft_stk *stk;
+  size_t nstk, capstk;
+  ft_hmap stkmap;
+  uint64_t *ips;
+  size_t nips, capips;
+  long long unmatched;
+  uint64_t sample_bytes;
+  /* follow state */
+  ft_hmap sid;        /* stack id -> index in stk (ids of interleaved images are not contiguous) */
+  ft_hmap tlast;      /* thread key -> index of its last row */
+  size_t nst_keyed;   /* streams [0, nst_keyed) have keys */
+  size_t nst_written; /* streams [0, nst_written) have threads rows */
+  size_t nstk_written;
+  uint8_t *fw;        /* per stack: written with its frames */
+  size_t capfw;
+  ft_fsite *site;     /* per stack */
+  size_t capsite;
+  ft_pstat p;
+  ft_sweep w;
+  size_t capsm, sm_written;
+  uint64_t peak_ver;
+  ft_hmap wmap;       /* (stack index << 40 | window) -> index in wv */
+  ft_site_window *wv;
+  size_t nw, capw;
+  size_t *wdirty;
+  size_t nwd, capwd;
+  uint8_t *wflag;
+  size_t capwf;
+  ft_ftot *tots;
+  size_t ntot, captot;
+  int has_rss;
+  ft_tpt rss;
+} ft_fimg;
+
+struct ft_follow_import {
+  sqlite3 *db;
+  ft_ctx c;
+  ft_import_stats st;
+  ft_fimg **im;
+  size_t nim, capim;
+  int64_t next_proc;
+  uint64_t window_ns;
+  size_t epoch_bytes; /* spill bytes an epoch takes at most (when drains allow) */
+  int punch, punch_failed;
+  sqlite3_stmt *upd_totals, *ins_win; /* follow versions: replace */
+  sqlite3_stmt *upd_row;              /* lifetime of a row written while live */
+};
+
+/* Swap the image's merge state into c (enter) or back out of it (leave). */
+#define FT_FSWAP(F)                                                                                                \
+  F(rows) F(nrows) F(caprows) F(rx) F(caprx) F(live) F(iv) F(niv) F(capiv) F(stk) F(nstk) F(capstk) F(stkmap)      \
+      F(ips) F(nips) F(capips) F(unmatched) F(sample_bytes)
+static void ft_fimg_enter(ft_ctx *c, ft_fimg *fi) {
+#define FT_IN(x) c->x = fi->x;
+  FT_FSWAP(FT_IN)
+#undef FT_IN
+  c->img = &fi->img;
+  c->nfree = 0;
+  c->late_mark = fi->img.max_ev_t;
+}
+static void ft_fimg_leave(ft_ctx *c, ft_fimg *fi) {
+#define FT_OUT(x) fi->x = c->x;
+  FT_FSWAP(FT_OUT)
+#undef FT_OUT
+#define FT_ZERO(x) memset(&c->x, 0, sizeof c->x);
+  FT_FSWAP(FT_ZERO)
+#undef FT_ZERO
+  c->img = NULL;
+}
+
+/* ns of event time t in image fi. */
+static uint64_t ft_fns(const ft_fimg *fi, uint64_t t) { return ft_ev_ns(&fi->img, t); }
+
+/* Index of stack id (non-zero) in the image's stacks. */
+static size_t ft_fsite_of(const ft_fimg *fi, uint32_t id) {
+  uint64_t k = 0;
+  int ok = ft_hmap_get(&fi->sid, id, &k);
+  assert(ok);
+  (void)ok;
+  return (size_t)k;
+}
+
+/* Make the per-stack arrays cover every stack of the image (new ones get
+** their id mapped and a fresh summary). Returns 0 or -1 (OOM). */
+static int ft_fsites_grow(ft_ctx *c, ft_fimg *fi) {
+  size_t n = c->nstk, old = fi->capsite;
+  if (ft_reserve((void **)&fi->site, &fi->capsite, n, sizeof *fi->site) != 0 ||
+      ft_reserve((void **)&fi->fw, &fi->capfw, n, sizeof *fi->fw) != 0)
+    return -1;
+  for (size_t k = old; k < fi->capsite; k++) {
+    memset(&fi->site[k], 0, sizeof fi->site[k]);
+    fi->site[k].max_live = -1;
+  }
+  for (size_t k = old < fi->capfw ? old : fi->capfw; k < fi->capfw; k++) fi->fw[k] = 0;
+  for (size_t k = 0; k < n; k++) {
+    uint64_t dummy;
+    if (!ft_hmap_get(&fi->sid, c->stk[k].id, &dummy) && ft_hmap_put(&fi->sid, c->stk[k].id, k) != 0) return -1;
+  }
+  return 0;
+}
+
+/* Add (count, bytes) to the (stack k, window) aggregate; allocation side
+** when alloc, else free side. Returns 0 or -1 (OOM). */
+static int ft_fwin_add(ft_follow_import *f, ft_fimg *fi, size_t k, uint32_t id, uint64_t t_ns, int alloc,
+                       uint64_t wt, uint64_t wb) {
+  uint64_t w = t_ns / f->window_ns;
+  assert(w < (UINT64_C(1) << 40) && k < (UINT64_C(1) << 23));
+  uint64_t key = ((uint64_t)k << 40) | w, idx;
+  if (!ft_hmap_get(&fi->wmap, key, &idx)) {
+    ft_site_window z = {.stack = id, .window = w};
+    if (FT_PUSH(fi->wv, fi->nw, fi->capw, z) != 0 || ft_hmap_put(&fi->wmap, key, fi->nw - 1) != 0 ||
+        ft_reserve((void **)&fi->wflag, &fi->capwf, fi->nw, 1) != 0)
+      return -1;
+    idx = fi->nw - 1;
+    fi->wflag[idx] = 0;
+  }
+  ft_site_window *v = &fi->wv[idx];
+  if (alloc) {
+    v->allocations += wt;
+    v->bytes += wb;
+  } else {
+    v->frees += wt;
+    v->freed_bytes += wb;
+  }
+  if (!fi->wflag[idx]) {
+    fi->wflag[idx] = 1;
+    if (FT_PUSH(fi->wdirty, fi->nwd, fi->capwd, (size_t)idx) != 0) return -1;
+  }
+  return 0;
+}
+
+/* Change site k's live state by (db, dn) at the current instant, keeping
+** its value at the latest process peak first (the lazy snapshot). */
+static void ft_fsite_live(ft_fimg *fi, size_t k, int64_t db, int64_t dn, uint64_t t_ns) {
+  ft_fsite *s = &fi->site[k];
+  if (s->snap_ver != fi->peak_ver) {
+    s->snap_b = s->live_b;
+    s->snap_n = s->live_n;
+    s->snap_ver = fi->peak_ver;
+  }
+  s->live_b += db;
+  s->live_n += dn;
+  /* Within an instant a site only grows after its frees, so its first
+  ** maximum is at this instant's last allocation (as in ft_sweep_rows). */
+  if (db > 0 && s->live_b > s->max_live) {
+    s->max_live = s->live_b;
+    s->max_live_ns = t_ns;
+  }
+}
+
+/* An index and its time, for sorting an epoch's instants. */
+typedef struct ft_tix {
+  uint64_t t;
+  size_t i;
+} ft_tix;
+static int ft_cmp_tix(const void *a, const void *b) {
+  const ft_tix *x = a, *y = b;
+  if (x->t != y->t) return x->t < y->t ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The epoch's sweep: rows [first, nrows) allocated, c->freelog freed, in
+** time order (frees first within an instant), carrying the image's sweep
+** state. Returns 0 or -1 (OOM). */
+static int ft_fsweep(ft_ctx *c, ft_fimg *fi, size_t first) {
+  ft_sweep *w = &fi->w;
+  size_t na = c->nrows - first, nf = c->nfree;
+  ft_tix *a = malloc((na ? na : 1) * sizeof *a), *fr = malloc((nf ? nf : 1) * sizeof *fr);
+  int rc = -1;
+  if (!a || !fr) goto out;
+  for (size_t i = 0; i < na; i++) a[i] = (ft_tix){ft_fns(fi, c->rows[first + i].t_alloc), first + i};
+  for (size_t j = 0; j < nf; j++) fr[j] = (ft_tix){ft_fns(fi, c->rows[c->freelog[j]].t_free), c->freelog[j]};
+  qsort(a, na, sizeof *a, ft_cmp_tix);
+  qsort(fr, nf, sizeof *fr, ft_cmp_tix);
+  size_t ia = 0, jf = 0;
+  for (;;) {
+    uint64_t ta = ia < na ? a[ia].t : FT_LIVE, tf = jf < nf ? fr[jf].t : FT_LIVE;
+    uint64_t t = ta < tf ? ta : tf;
+    if (t == FT_LIVE) break;
+    if (w->next_q < t && ft_sweep_to(w, t) != 0) goto out;
+    for (; jf < nf && fr[jf].t == t; jf++) {
+      const ft_row *r = &c->rows[fr[jf].i];
+      uint64_t wt = ft_rw(c, r);
+      w->b -= (int64_t)(wt * r->size);
+      w->n -= (int64_t)wt;
+      if (r->stack) ft_fsite_live(fi, ft_fsite_of(fi, r->stack), -(int64_t)(wt * r->size), -(int64_t)wt, t);
+    }
+    for (; ia < na && a[ia].t == t; ia++) {
+      const ft_row *r = &c->rows[a[ia].i];
+      uint64_t wt = ft_rw(c, r);
+      w->b += (int64_t)(wt * r->size);
+      w->n += (int64_t)wt;
+      if (r->stack) ft_fsite_live(fi, ft_fsite_of(fi, r->stack), (int64_t)(wt * r->size), (int64_t)wt, t);
+    }
+    if (!w->has_peak || w->b > w->peak.b) {
+      w->has_peak = 1;
+      w->peak = (ft_tpt){t, w->b, w->n};
+      fi->peak_ver++;
+    }
+    if (ft_observe(w, t) != 0) goto out;
+  }
+  rc = 0;
+out:
+  if (rc) ft_oom(c);
+  free(a);
+  free(fr);
+  return rc;
+}
+
+/* Decide `temporary` for row i (freed; its thread's next row known, or
+** none will come: final) exactly as ft_count_rows does. */
+static void ft_fdecide(ft_ctx *c, ft_fimg *fi, size_t i) {
+  const ft_row *r = &c->rows[i];
+  ft_rowx *x = &c->rx[i];
+  assert(r->t_free != FT_LIVE && !x->decided);
+  uint64_t next = x->has_next ? ft_fns(fi, x->next_t) : FT_LIVE;
+  int temp = r->free_thread == r->thread && next >= ft_fns(fi, r->t_free);
+  x->decided = 1;
+  if (!temp) return;
+  uint64_t wt = ft_rw(c, r);
+  fi->p.temporary += wt;
+  if (r->stack) fi->site[ft_fsite_of(fi, r->stack)].temporary += wt;
+}
+
+/* The epoch's counters: allocation side of rows [first, nrows), free side
+** of c->freelog, then `temporary` of every freed row whose thread moved on
+** (all of them when final). Returns 0 or -1 (OOM). */
+static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) {
+  ft_ctx *c = &f->c;
+  for (size_t i = first; i < c->nrows; i++) {
+    const ft_row *r = &c->rows[i];
+    /* its thread's previous row now has a successor */
+    uint64_t prev;
+    if (ft_hmap_get(&fi->tlast, r->thread, &prev)) {
+      c->rx[prev].has_next = 1;
+      c->rx[prev].next_t = r->t_alloc;
+    }
+    if (ft_hmap_put(&fi->tlast, r->thread, i) != 0) return ft_oom(c);
+    uint64_t wt = ft_rw(c, r), wb = wt * r->size, ta = ft_fns(fi, r->t_alloc);
+    fi->p.allocations += wt;
+    fi->p.bytes += wb;
+    if (r->kind == FT_EV_MMAP) {
+      fi->p.mmap_count += wt;
+      fi->p.mmap_bytes += wb;
+    }
+    if (!r->stack) continue;
+    size_t k = ft_fsite_of(fi, r->stack);
+    ft_fsite *s = &fi->site[k];
+    if (!s->allocations) {
+      s->min_size = s->max_size = r->size;
+      s->first_alloc = s->last_alloc = ta;
+    }
+    s->allocations += wt;
+    s->bytes += wb;
+    if (r->size < s->min_size) s->min_size = r->size;
+    if (r->size > s->max_size) s->max_size = r->size;
+    if (ta < s->first_alloc) s->first_alloc = ta;
+    if (ta > s->last_alloc) s->last_alloc = ta;
+    unsigned b = ft_bucket(r->size);
+    s->sc[b] += wt;
+    s->sb[b] += wb;
+    if (ft_fwin_add(f, fi, k, r->stack, ta, 1, wt, wb) != 0) return ft_oom(c);
+  }
+  for (size_t j = 0; j < c->nfree; j++) {
+    const ft_row *r = &c->rows[c->freelog[j]];
+    uint64_t wt = ft_rw(c, r), wb = wt * r->size, tf = ft_fns(fi, r->t_free);
+    uint64_t life = tf - ft_fns(fi, r->t_alloc);
+    int shrt = (int64_t)life < c->short_lived_ns;
+    fi->p.frees += wt;
+    fi->p.short_lived += shrt ? wt : 0;
+    if (!r->stack) continue;
+    size_t k = ft_fsite_of(fi, r->stack);
+    ft_fsite *s = &fi->site[k];
+    s->frees += wt;
+    s->short_lived += shrt ? wt : 0;
+    s->lh[ft_bucket(life)] += wt;
+    if (ft_fwin_add(f, fi, k, r->stack, tf, 0, wt, wb) != 0) return ft_oom(c);
+  }
+  for (size_t i = 0; i < c->nrows; i++)
+    if (c->rows[i].t_free != FT_LIVE && !c->rx[i].decided && (c->rx[i].has_next || final)) ft_fdecide(c, fi, i);
+  return 0;
+}
+
+/* Insert row i into allocation_rows (ns times, its id). */
+static int ft_fwrite_row(ft_ctx *c, const ft_fimg *fi, size_t i) {
+  const ft_row *r = &c->rows[i];
+  sqlite3_stmt *q = c->ins_row;
+  uint64_t ta = ft_fns(fi, r->t_alloc);
+  sqlite3_bind_int64(q, 1, c->rx[i].id);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
+  sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
+  sqlite3_bind_int64(q, 5, (sqlite3_int64)ta);
+  if (r->t_free != FT_LIVE) {
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)(ft_fns(fi, r->t_free) - ta));
+    if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
+    else sqlite3_bind_null(q, 7);
+    c->st->frees++;
+  } else {
+    sqlite3_bind_null(q, 6);
+    sqlite3_bind_null(q, 7);
+  }
+  if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
+  else sqlite3_bind_null(q, 8);
+  if (c->sample_bytes && r->kind != FT_EV_MMAP) sqlite3_bind_double(q, 9, (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE);
+  else sqlite3_bind_null(q, 9);
+  c->rx[i].written = r->t_free != FT_LIVE ? 1 : 2;
+  c->st->allocations++;
+  return ft_step(c, q, "inserting allocation");
+}
+
+/* Row i, written while live, was freed: give its row the lifetime. */
+static int ft_fupdate_row(ft_ctx *c, const ft_fimg *fi, sqlite3_stmt *q, size_t i) {
+  const ft_row *r = &c->rows[i];
+  assert(c->rx[i].written == 2 && r->t_free != FT_LIVE);
+  sqlite3_bind_int64(q, 1, c->rx[i].id);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)(ft_fns(fi, r->t_free) - ft_fns(fi, r->t_alloc)));
+  if (r->free_thread != r->thread) sqlite3_bind_int64(q, 3, r->free_thread);
+  else sqlite3_bind_null(q, 3);
+  c->rx[i].written = 1;
+  c->st->frees++;
+  return ft_step(c, q, "updating allocation");
+}
+
+/* Write every row not yet written (live ones with lifetime NULL, so a
+** reader sees what is allocated now) and give rows written live that were
+** freed since their lifetime; then drop from memory the rows with nothing
+** left to decide, renumbering the indexes the address map, the mapping
+** set and the last-row map hold. 0 or -1. */
+static int ft_fflush_rows(ft_follow_import *f, ft_fimg *fi, int final) {
+  ft_ctx *c = &f->c;
+  for (size_t i = 0; i < c->nrows; i++) {
+    if (!c->rx[i].written) {
+      if (ft_fwrite_row(c, fi, i) != 0) return -1;
+    } else if (c->rx[i].written == 2 && c->rows[i].t_free != FT_LIVE) {
+      if (ft_fupdate_row(c, fi, f->upd_row, i) != 0) return -1;
+    }
+  }
+  if (final) return 0; /* everything goes with the image */
+  size_t *nx = malloc((c->nrows ? c->nrows : 1) * sizeof *nx), m = 0;
+  if (!nx) return ft_oom(c);
+  for (size_t i = 0; i < c->nrows; i++) {
+    int keep = !(c->rx[i].written == 1 && c->rx[i].decided);
+    nx[i] = keep ? m : FT_NONE;
+    if (keep) {
+      c->rows[m] = c->rows[i];
+      c->rx[m] = c->rx[i];
+      m++;
+    }
+  }
+  /* Live rows and each thread's last row (undecided until its successor
+  ** or the end) are never dropped: every index the maps hold survives. */
+  ft_hmap *maps[2] = {&c->live, &fi->tlast};
+  for (int k = 0; k < 2; k++)
+    for (size_t s = 0; s < maps[k]->cap; s++)
+      if (maps[k]->s[s].val) {
+        size_t o = (size_t)(maps[k]->s[s].val - 1);
+        assert(nx[o] != FT_NONE);
+        maps[k]->s[s].val = nx[o] + 1;
+      }
+  for (size_t k = 0; k < c->niv; k++) {
+    assert(nx[c->iv[k].row] != FT_NONE);
+    c->iv[k].row = nx[c->iv[k].row];
+  }
+  free(nx);
+  c->nrows = m;
+  return 0;
+}
+
+/* Run sql with proc bound as ?1. Returns 0 or -1 with the error. */
+static int ft_fexec_proc(ft_ctx *c, const char *sql, int64_t proc) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &q, NULL) != SQLITE_OK) return ft_sqlerr(c, "preparing a rewrite");
+  sqlite3_bind_int64(q, 1, proc);
+  int rc = sqlite3_step(q);
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? 0 : ft_sqlerr(c, "rewriting summaries");
+}
+
+/* Threads and stacks new since the last write (and frames of stacks that
+** had none then). Returns 0 or -1. */
+static int ft_fwrite_keys(ft_ctx *c, ft_fimg *fi) {
+  ft_image *img = &fi->img;
+  for (size_t i = fi->nst_written; i < fi->nst_keyed; i++) {
+    sqlite3_stmt *q = c->ins_thread;
+    sqlite3_bind_int64(q, 1, img->st[i].key);
+    sqlite3_bind_int64(q, 2, img->proc);
+    sqlite3_bind_int(q, 3, img->sp.hdr.pid);
+    sqlite3_bind_int(q, 4, img->st[i].tid);
+    if (ft_step(c, q, "inserting thread") != 0) return -1;
+    c->st->threads++;
+  }
+  fi->nst_written = fi->nst_keyed;
+  for (size_t k = 0; k < c->nstk; k++) {
+    const ft_stk *s = &c->stk[k];
+    int fresh = k >= fi->nstk_written;
+    if (!fresh && (fi->fw[k] || !s->has_frames)) continue;
+    if (fresh) {
+      sqlite3_bind_int64(c->ins_stack, 1, s->id);
+      sqlite3_bind_int64(c->ins_stack, 2, img->proc);
+      sqlite3_bind_int64(c->ins_stack, 3, s->has_frames ? s->depth : 0);
+      if (ft_step(c, c->ins_stack, "inserting stack") != 0) return -1;
+      c->st->stacks++;
+    } else { /* its frames came in a later epoch than its first use */
+      char sql[128];
+      snprintf(sql, sizeof sql, "UPDATE stacks SET depth = %u WHERE stack_id = %u", s->depth, s->id);
+      if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return ft_sqlerr(c, "updating stack");
+    }
+    for (uint32_t d = 0; s->has_frames && d < s->depth; d++) {
+      sqlite3_bind_int64(c->ins_frame, 1, s->id);
+      sqlite3_bind_int64(c->ins_frame, 2, d);
+      sqlite3_bind_int64(c->ins_frame, 3, (sqlite3_int64)c->ips[s->ip_off + d]);
+      if (ft_step(c, c->ins_frame, "inserting stack frame") != 0) return -1;
+    }
+    fi->fw[k] = (uint8_t)s->has_frames;
+  }
+  fi->nstk_written = c->nstk;
+  return 0;
+}
+
+/* Usable live bytes of the latest totals at or before t (*has 0: none). */
+static int64_t ft_fusable(const ft_fimg *fi, uint64_t t, int *has) {
+  size_t lo = 0, hi = fi->ntot; /* first with t_ns > t */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (fi->tots[mid].t <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  *has = lo > 0;
+  return lo ? fi->tots[lo - 1].usable : 0;
+}
+
+/* Rewrite the image's processes row and summary tables from the running
+** state, and add the samples resolved and windows changed since the last
+** write. The image is entered. Returns 0 or -1. */
+static int ft_fwrite_summaries(ft_follow_import *f, ft_fimg *fi) {
+  ft_ctx *c = &f->c;
+  ft_image *img = &fi->img;
+  char *cmd = ft_join_cmdline(img->cmdline, img->cmdline_len);
+  int rc = ft_fexec_proc(c, "DELETE FROM processes WHERE proc = ?1", img->proc);
+  if (!rc) rc = ft_write_process(c, cmd);
+  free(cmd);
+  if (rc || ft_fwrite_keys(c, fi) != 0) return -1;
+  /* samples the sweep has passed */
+  ft_sweep *w = &fi->w;
+  for (size_t k = fi->sm_written; k < w->ks; k++) {
+    const ft_smp *x = &w->sm[k];
+    int has_usable;
+    int64_t usable = ft_fusable(fi, x->s.t_ns, &has_usable);
+    sqlite3_stmt *q = c->ins_sample;
+    sqlite3_bind_int64(q, 1, img->proc);
+    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round((uint64_t)x->live_b));
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)ft_weight_round((uint64_t)x->live_n));
+    ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
+    ft_bind_opt(q, 9, has_usable, usable);
+    if (ft_step(c, q, "inserting sample") != 0) return -1;
+    if ((k == 0 || x->s.t_ns != w->sm[k - 1].s.t_ns) && (!fi->has_rss || (int64_t)x->s.rss_bytes > fi->rss.b)) {
+      fi->has_rss = 1;
+      fi->rss = (ft_tpt){x->s.t_ns, (int64_t)x->s.rss_bytes, 0};
+    }
+  }
+  fi->sm_written = w->ks;
+  /* windows changed since the last write: their whole value replaces the row */
+  for (size_t d = 0; d < fi->nwd; d++) {
+    const ft_site_window *v = &fi->wv[fi->wdirty[d]];
+    sqlite3_stmt *q = f->ins_win;
+    sqlite3_bind_int64(q, 1, v->stack);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)v->window);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round(v->allocations));
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)ft_weight_round(v->bytes));
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)ft_weight_round(v->frees));
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round(v->freed_bytes));
+    if (ft_step(c, q, "inserting site_windows") != 0) return -1;
+    fi->wflag[fi->wdirty[d]] = 0;
+  }
+  fi->nwd = 0;
+  /* `temporary` of freed rows still waiting for their thread's next row,
+  ** as if none comes (what the end decides unless one does). */
+  ft_pstat p = fi->p;
+  uint64_t *ptemp = calloc(c->nstk ? c->nstk : 1, sizeof *ptemp);
+  if (!ptemp) return ft_oom(c);
+  for (size_t i = 0; i < c->nrows; i++) {
+    const ft_row *r = &c->rows[i];
+    if (r->t_free == FT_LIVE || c->rx[i].decided || c->rx[i].has_next || r->free_thread != r->thread) continue;
+    uint64_t wt = ft_rw(c, r);
+    p.temporary += wt;
+    if (r->stack) ptemp[ft_fsite_of(fi, r->stack)] += wt;
+  }
+  p.leaked = (uint64_t)w->n;
+  p.leaked_bytes = (uint64_t)w->b;
+  rc = -1;
+  if (ft_fexec_proc(c, "DELETE FROM process_stats WHERE proc = ?1", img->proc) ||
+      ft_fexec_proc(c, "DELETE FROM site_stats WHERE proc = ?1", img->proc) ||
+      ft_fexec_proc(c, "DELETE FROM site_lifetime_hist WHERE stack_id IN (SELECT stack_id FROM stacks WHERE proc = ?1)",
+                    img->proc) ||
+      ft_fexec_proc(c, "DELETE FROM site_size_hist WHERE stack_id IN (SELECT stack_id FROM stacks WHERE proc = ?1)",
+                    img->proc) ||
+      ft_fexec_proc(c, "DELETE FROM heap_timeline WHERE proc = ?1", img->proc))
+    goto out;
+  sqlite3_stmt *q = c->ins_pstats;
+  const uint64_t pv[] = {p.allocations, p.frees,       p.bytes,      p.leaked,    p.leaked_bytes,
+                         p.temporary,   p.short_lived, p.mmap_count, p.mmap_bytes};
+  sqlite3_bind_int64(q, 1, img->proc);
+  for (int i = 0; i < 9; i++) sqlite3_bind_int64(q, 2 + i, (sqlite3_int64)ft_weight_round(pv[i]));
+  sqlite3_bind_int64(q, 11, w->has_peak ? (sqlite3_int64)ft_weight_round((uint64_t)w->peak.b) : 0);
+  ft_bind_opt(q, 12, w->has_peak, (int64_t)w->peak.t);
+  sqlite3_bind_int64(q, 13, w->has_peak ? (sqlite3_int64)ft_weight_round((uint64_t)w->peak.n) : 0);
+  ft_bind_opt(q, 14, fi->has_rss, fi->rss.b);
+  ft_bind_opt(q, 15, fi->has_rss, (int64_t)fi->rss.t);
+  if (ft_step(c, q, "inserting process_stats") != 0) goto out;
+  for (size_t k = 0; k < c->nstk; k++) {
+    const ft_fsite *s = &fi->site[k];
+    if (!s->allocations) continue;
+    int at_snap = s->snap_ver == fi->peak_ver;
+    uint64_t pb = w->has_peak ? (uint64_t)(at_snap ? s->snap_b : s->live_b) : 0;
+    uint64_t pn = w->has_peak ? (uint64_t)(at_snap ? s->snap_n : s->live_n) : 0;
+    assert(s->max_live >= 0);
+    const uint64_t sv[] = {ft_weight_round(s->allocations),          ft_weight_round(s->bytes),
+                           ft_weight_round(s->frees),                ft_weight_round((uint64_t)s->live_n),
+                           ft_weight_round((uint64_t)s->live_b),     ft_weight_round(s->temporary + ptemp[k]),
+                           ft_weight_round(s->short_lived),          s->min_size,
+                           s->max_size,                              s->first_alloc,
+                           s->last_alloc,                            ft_weight_round((uint64_t)s->max_live),
+                           s->max_live_ns,                           ft_weight_round(pb),
+                           ft_weight_round(pn)};
+    q = c->ins_site;
+    sqlite3_bind_int64(q, 1, c->stk[k].id);
+    sqlite3_bind_int64(q, 2, img->proc);
+    for (int i = 0; i < 15; i++) sqlite3_bind_int64(q, 3 + i, (sqlite3_int64)sv[i]);
+    if (ft_step(c, q, "inserting site_stats") != 0) goto out;
+    for (int b = 0; b < 64; b++) {
+      if (s->lh[b]) {
+        q = c->ins_lhist;
+        sqlite3_bind_int64(q, 1, c->stk[k].id);
+        sqlite3_bind_int(q, 2, b);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round(s->lh[b]));
+        if (ft_step(c, q, "inserting site_lifetime_hist") != 0) goto out;
+      }
+      if (s->sc[b]) {
+        q = c->ins_shist;
+        sqlite3_bind_int64(q, 1, c->stk[k].id);
+        sqlite3_bind_int(q, 2, b);
+        sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round(s->sc[b]));
+        sqlite3_bind_int64(q, 4, (sqlite3_int64)ft_weight_round(s->sb[b]));
+        if (ft_step(c, q, "inserting site_size_hist") != 0) goto out;
+      }
+    }
+  }
+  /* heap_timeline: the finished slices, the open one, t = 0, the peak, the end */
+  {
+    size_t n = 0, cap = 0;
+    ft_tpt *pts = NULL;
+    int bad = 0;
+    for (size_t i = 0; i < w->npts && !bad; i++) bad = FT_PUSH(pts, n, cap, w->pts[i]);
+    if (!bad && w->has_cur) bad = FT_PUSH(pts, n, cap, w->cur);
+    if (!bad && w->next_slice > 0) bad = FT_PUSH(pts, n, cap, w->t0);
+    if (!bad && w->has_peak) bad = FT_PUSH(pts, n, cap, w->peak);
+    if (!bad && w->end_done) bad = FT_PUSH(pts, n, cap, w->fin);
+    if (bad) {
+      free(pts);
+      ft_oom(c);
+      goto out;
+    }
+    qsort(pts, n, sizeof *pts, ft_cmp_tpt);
+    for (size_t i = 0; i < n; i++) {
+      if (i && pts[i].t == pts[i - 1].t) continue;
+      q = c->ins_tl;
+      sqlite3_bind_int64(q, 1, img->proc);
+      sqlite3_bind_int64(q, 2, (sqlite3_int64)pts[i].t);
+      sqlite3_bind_int64(q, 3, (sqlite3_int64)ft_weight_round((uint64_t)pts[i].b));
+      sqlite3_bind_int64(q, 4, (sqlite3_int64)ft_weight_round((uint64_t)pts[i].n));
+      if (ft_step(c, q, "inserting heap_timeline") != 0) {
+        free(pts);
+        goto out;
+      }
+    }
+    free(pts);
+  }
+  rc = 0;
+out:
+  free(ptemp);
+  return rc;
+}
+
+#define FT_EPOCH_CAP ((size_t)8 << 20) /* default spill bytes per epoch, when drains allow */
+
+/* Whether a chunk type ends a drain (see ft_import.h): the epoch may stop after it. */
+static int ft_fboundary(uint32_t type) {
+  return type == FT_CHUNK_CLOCK || type == FT_CHUNK_TOTALS || type == FT_CHUNK_CONTROL || type == FT_CHUNK_EXIT ||
+         type == FT_CHUNK_EXEC;
+}
+
+/* Give the bytes of fi's spill before fi->off back to the file system (the
+** file keeps its size; the importer never reads them again). */
+static void ft_fpunch(ft_follow_import *f, ft_fimg *fi) {
+  if (!f->punch || f->punch_failed) return;
+  size_t from = fi->punched ? fi->punched : 4096; /* the header's page stays readable */
+  size_t to = fi->off & ~(size_t)4095;
+  if (to <= from) return;
+  int fd = open(fi->path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(to - from)) == 0)
+    fi->punched = to;
+  else if (errno == EOPNOTSUPP || errno == ENOSYS)
+    f->punch_failed = 1;
+  close(fd);
+}
+
+/* Keys for the streams that appeared in this epoch: in order of their
+** first event (as ft_import_image orders an image's threads). 0 or -1. */
+static int ft_fkey_streams(ft_ctx *c, ft_fimg *fi) {
+  ft_image *img = &fi->img;
+  for (size_t i = fi->nst_keyed; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    s->ci = s->ei = 0;
+    if (ft_stream_settle(NULL, s) != 0) return ft_oom(c);
+    if (s->head) {
+      uint64_t t = ft_ev_ns(img, FT_EV_TIME(s->head->t_type));
+      if (t < s->first_t) s->first_t = t;
+    }
+    s->head = NULL;
+  }
+  qsort(img->st + fi->nst_keyed, img->nst - fi->nst_keyed, sizeof *img->st, ft_cmp_stream);
+  for (size_t i = fi->nst_keyed; i < img->nst; i++) img->st[i].key = c->next_thread++;
+  assert(c->next_thread < ((int64_t)1 << 32));
+  fi->nst_keyed = img->nst;
+  return 0;
+}
+
+/* Clock pairs of this epoch (img->clk[from..]): keep those that go forward
+** (ft_clock_prepare's rule, pairs arriving in order); an image that ends
+** with events but never got a pair (estimate) gets batch mode's estimated
+** rate. 0 or -1. */
+static int ft_fclock(ft_ctx *c, ft_image *img, size_t from, int estimate) {
+  size_t m = from;
+  for (size_t i = from; i < img->nclk; i++) {
+    ft_clock_pair p = img->clk[i], prev = img->clk[m - 1];
+    if (p.ticks <= prev.ticks || p.ns < prev.ns) continue;
+    img->clk[m++] = p;
+  }
+  img->nclk = m;
+  if (estimate && img->tsc && img->nclk == 1) {
+    if (c->host_ns_per_tick == 0) c->host_ns_per_tick = ft_host_ns_per_tick();
+    double rate = c->host_ns_per_tick > 0 ? c->host_ns_per_tick : 1.0;
+    ft_clock_pair p = {(uint64_t)1 << 32, (uint64_t)((double)((uint64_t)1 << 32) * rate)};
+    if (FT_PUSH(img->clk, img->nclk, img->capclk, p) != 0) return ft_oom(c);
+    c->clock_estimated++;
+  }
+  return 0;
+}
+
+/* Add this epoch's sampler records to the sweep's pending samples, in time
+** order. One older than what the sweep already passed is read at once with
+** the state now (it arrived late), counted as a late event. 0 or -1. */
+static int ft_fsamples(ft_ctx *c, ft_fimg *fi) {
+  ft_image *img = &fi->img;
+  ft_sweep *w = &fi->w;
+  for (size_t i = 0; i < img->npc; i++) {
+    const ft_pchunk *p = &img->pc[i];
+    if (p->type != FT_CHUNK_SAMPLE) continue;
+    ft_smp x = {.has_shim = p->len >= sizeof x.s};
+    memcpy(&x.s, p->payload, x.has_shim ? sizeof x.s : p->len);
+    if (FT_PUSH(w->sm, w->nsm, fi->capsm, x) != 0) return ft_oom(c);
+    size_t j = w->nsm - 1;
+    while (j > w->ks && w->sm[j - 1].s.t_ns > x.s.t_ns) {
+      w->sm[j] = w->sm[j - 1];
+      j--;
+    }
+    w->sm[j] = x;
+    if (j == w->ks && w->ks > 0 && w->sm[w->ks - 1].s.t_ns > x.s.t_ns) c->late_events++;
+  }
+  w->next_q = 0; /* ft_sweep_to recomputes the next query point */
+  return 0;
+}
+
+/* TOTALS and CONTROL chunks of this epoch: heap_totals rows (a time seen
+** in an earlier epoch is replaced: counters are cumulative) and the
+** totals kept for samples' usable_live_bytes. 0 or -1. */
+static int ft_ftotals(ft_follow_import *f, ft_fimg *fi) {
+  ft_ctx *c = &f->c;
+  ft_tot *tot = NULL;
+  size_t ntot = 0;
+  if (ft_collect_totals(c, &tot, &ntot) != 0) return -1;
+  sqlite3_stmt *keep = c->ins_totals;
+  c->ins_totals = f->upd_totals;
+  int rc = ft_write_mode_rows(c, tot, ntot);
+  c->ins_totals = keep;
+  for (size_t i = 0; rc == 0 && i < ntot; i++) {
+    ft_ftot x = {tot[i].v.t_ns, (int64_t)(tot[i].v.usable_alloc - tot[i].v.usable_free)};
+    if (FT_PUSH(fi->tots, fi->ntot, fi->captot, x) != 0) {
+      rc = ft_oom(c);
+      break;
+    }
+    size_t j = fi->ntot - 1; /* equal times: the later chunk wins the lookup (it comes last) */
+    while (j && fi->tots[j - 1].t > x.t) {
+      fi->tots[j] = fi->tots[j - 1];
+      j--;
+    }
+    fi->tots[j] = x;
+  }
+  free(tot);
+  return rc;
+}
+
+/* Link a new image to its parent and exec predecessor among what the
+** trace holds (its header is read). */
+static void ft_flink(ft_follow_import *f, ft_fimg *fi) {
+  ft_ctx *c = &f->c;
+  const ft_file_header *h = &fi->img.sp.hdr;
+  int by_exec = 0;
+  if (h->ppid > 0) fi->img.parent = ft_db_latest(c, h->ppid, h->start_unix_ns, fi->img.proc - 1, &by_exec);
+  if (!(h->flags & FT_FLAG_FORKED)) {
+    int64_t p = ft_db_latest(c, h->pid, h->start_unix_ns, fi->img.proc - 1, &by_exec);
+    if (p && by_exec) fi->img.exec_from = p;
+  }
+}
+
+/* Import the chunks fi's spill gained (up to its last drain boundary, or
+** all of them when final) as one epoch. 0, or -1 with the error. */
+static int ft_fepoch(ft_follow_import *f, ft_fimg *fi, int final) {
+  ft_ctx *c = &f->c;
+  ft_image *img = &fi->img;
+  if (fi->done) return 0;
+  ft_spill_reader_close(&img->sp);
+  int r = ft_spill_reader_open_from(&img->sp, fi->path, fi->off, c->err, c->errlen);
+  if (r == 1 && !final) return 0; /* no header yet */
+  if (r != 0) { /* unreadable (or never got a header): nothing more from it */
+    fi->done = 1;
+    c->st->truncated_files++;
+    return 0;
+  }
+  if (!fi->off) { /* first sight: the header is there */
+    fi->off = img->sp.start;
+    img->tsc = (img->sp.hdr.flags & FT_FLAG_TSC) != 0;
+    ft_flink(f, fi);
+  }
+  /* Where this epoch stops: after the last drain boundary (any chunk in
+  ** images without TSC; the spill's end when final), but no further than f->epoch_bytes
+  ** past the start when there is a boundary before that: a program
+  ** that writes faster than we import leaves its backlog on disk, not in
+  ** our memory, and the caller polls again (fi->pending). */
+  size_t end = img->sp.start, last = img->sp.start;
+  {
+    ft_spill_iter it;
+    ft_spill_chunk ch;
+    ft_spill_iter_init(&it, &img->sp);
+    while (ft_spill_iter_next(&it, &ch)) {
+      /* the end of the spill is a boundary too when the image is over */
+      if (!(!img->tsc || ft_fboundary(ch.type) || (final && it.off == img->sp.end))) continue;
+      last = it.off;
+      if (end == img->sp.start || it.off - img->sp.start <= f->epoch_bytes) end = it.off;
+    }
+  }
+  fi->pending = end < last;
+  final = final && !fi->pending; /* the end comes with the last piece */
+  if (final && img->sp.truncated) c->st->truncated_files++;
+  img->sp.end = end;
+  size_t nclk0 = img->nclk;
+  if (ft_scan_image(c, img) != 0) return -1;
+  /* cmdline and exe point into this epoch's mapping: keep copies */
+  if (img->cmdline && !fi->cmdline) {
+    fi->cmdline = malloc(img->cmdline_len + 1);
+    if (!fi->cmdline) return ft_oom(c);
+    memcpy(fi->cmdline, img->cmdline, img->cmdline_len);
+    fi->cmdline_len = img->cmdline_len;
+  }
+  if (img->exe && !fi->exe) {
+    fi->exe = malloc(img->exe_len + 1);
+    if (!fi->exe) return ft_oom(c);
+    memcpy(fi->exe, img->exe, img->exe_len);
+    fi->exe_len = img->exe_len;
+  }
+  img->cmdline = fi->cmdline;
+  img->exe = fi->exe;
+  if (!img->has_mode) fi->sample_bytes = 0;
+  else fi->sample_bytes = img->mode.sample_bytes;
+  int has_events = img->max_ev_t != 0;
+  for (size_t i = 0; i < img->nst; i++) has_events |= img->st[i].nc != 0;
+  if (ft_fclock(c, img, nclk0, final && has_events) != 0 || ft_fkey_streams(c, fi) != 0) return -1;
+  ft_fimg_enter(c, fi);
+  int rc = -1;
+  size_t first = c->nrows;
+  if (ft_merge(c) != 0 || ft_fsites_grow(c, fi) != 0) goto out;
+  if (img->max_ev_t && ft_ev_ns(img, img->max_ev_t) > img->end_ns) img->end_ns = ft_ev_ns(img, img->max_ev_t);
+  if (ft_fsamples(c, fi) != 0 || ft_fsweep(c, fi, first) != 0 || ft_fcount(f, fi, first, final) != 0) goto out;
+  if (final) { /* the end: the last query points (samples after the last event, the end) */
+    ft_sweep *w = &fi->w;
+    w->end = img->end_ns;
+    if (w->next_slice > w->end) w->slices_done = 1;
+    if (ft_sweep_to(w, FT_LIVE) != 0) {
+      ft_oom(c);
+      goto out;
+    }
+  }
+  if (ft_ftotals(f, fi) != 0 || ft_write_snapshots(c) != 0 ||
+      ft_import_sys_image(c->db, img->proc, &img->sp, c->err, c->errlen) != 0 || ft_fflush_rows(f, fi, final) != 0 ||
+      ft_fwrite_summaries(f, fi) != 0)
+    goto out;
+  rc = 0;
+out:
+  /* this epoch's chunks are consumed: forget the pointers into the mapping */
+  img->npc = 0;
+  for (size_t i = 0; i < img->nst; i++) {
+    ft_stream *s = &img->st[i];
+    s->nc = s->ci = s->ei = 0;
+    s->head = NULL;
+    ft_stream_drop(s);
+  }
+  ft_fimg_leave(c, fi);
+  if (rc) return -1;
+  /* Punch one epoch behind: whatever tails the spill (fragtrace record's
+  ** control chunk watcher) has read past the previous epoch's end by now,
+  ** not necessarily past this one's. */
+  ft_fpunch(f, fi);
+  fi->off = end;
+  if (final) {
+    fi->done = 1;
+    c->st->processes++;
+    c->st->unmatched_frees += fi->unmatched;
+    c->st->events_dropped += (long long)img->dropped;
+  }
+  return 0;
+}
+
+/* The followed image of path, created (keys, links) on first sight; NULL
+** when out of memory. */
+static ft_fimg *ft_fimg_for(ft_follow_import *f, const char *path) {
+  for (size_t i = 0; i < f->nim; i++)
+    if (!strcmp(f->im[i]->path, path)) return f->im[i];
+  ft_fimg *fi = calloc(1, sizeof *fi);
+  if (!fi || !(fi->path = strdup(path))) {
+    free(fi);
+    return NULL;
+  }
+  fi->img.path = fi->path;
+  fi->img.first_exec_ns = UINT64_MAX;
+  fi->img.proc = f->next_proc++;
+  ft_clock_pair zero = {0, 0}; /* the implied first pair, explicit as ft_clock_prepare has it */
+  fi->w.w = f->window_ns;
+  fi->w.end = FT_LIVE; /* unknown until the end */
+  if (FT_PUSH(fi->img.clk, fi->img.nclk, fi->img.capclk, zero) != 0 ||
+      FT_PUSH(f->im, f->nim, f->capim, fi) != 0) {
+    free(fi->img.clk);
+    free(fi->path);
+    free(fi);
+    return NULL;
+  }
+  return fi;
+}
+
+int ft_import_follow_open(ft_follow_import **out, sqlite3 *db, uint64_t window_ns, size_t epoch_bytes, int punch,
+                          char *err, size_t errlen) {
+  *out = NULL;
+  ft_follow_import *f = calloc(1, sizeof *f);
+  if (!f) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  f->db = db;
+  f->window_ns = window_ns ? window_ns : 1000000000u;
+  f->punch = punch;
+  f->epoch_bytes = epoch_bytes ? epoch_bytes : FT_EPOCH_CAP;
+  f->c = (ft_ctx){.db = db, .err = err, .errlen = errlen, .st = &f->st, .follow = 1};
+  char sql[160];
+  snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('window_ns', '%llu')",
+           (unsigned long long)f->window_ns);
+  if (ft_prepare(&f->c) != 0 || ft_read_next_keys(&f->c, &f->next_proc) != 0 || ft_read_short_lived(&f->c) != 0 ||
+      sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO heap_totals(proc, t_ns, allocations, frees, bytes, "
+                         "usable_live_bytes, sampled, untracked, thinned) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                         -1, &f->upd_totals, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO site_windows(stack_id, window, allocations, bytes, frees, "
+                         "freed_bytes) VALUES (?1,?2,?3,?4,?5,?6)",
+                         -1, &f->ins_win, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "UPDATE allocation_rows SET lifetime = ?2, free_thread = ?3 WHERE id = ?1", -1,
+                         &f->upd_row, NULL) != SQLITE_OK) {
+    if (!err[0]) snprintf(err, errlen, "preparing follow import: %s", sqlite3_errmsg(db));
+    ft_import_follow_close(f);
+    return -1;
+  }
+  *out = f;
+  return 0;
+}
+
+int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t n, int final, char *err,
+                          size_t errlen) {
+  ft_ctx *c = &f->c;
+  c->err = err;
+  c->errlen = errlen;
+  err[0] = '\0';
+  if (sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return ft_sqlerr(c, "starting follow transaction");
+  int more = 0;
+  for (size_t i = 0; i < n; i++) {
+    ft_fimg *fi = ft_fimg_for(f, paths[i]);
+    if (!fi) {
+      ft_oom(c);
+      goto out;
+    }
+    if (ft_fepoch(f, fi, final) != 0) goto out;
+    more |= fi->pending;
+  }
+  if (final && more) final = 0; /* the backlog first: the caller polls again */
+  if (final) {
+    for (size_t i = 0; i < f->nim; i++) /* spills that vanished: end them with what they gave */
+      if (!f->im[i]->done && ft_fepoch(f, f->im[i], 1) != 0) goto out;
+    if (ft_write_meta(c, f->nim && f->im[0]->cmdline ? &f->im[0]->img : NULL) != 0 ||
+        ft_relink_earlier_imports(c) != 0)
+      goto out;
+    c->anomalies = 0;
+  }
+  char sql[128];
+  snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('late_events', '%lld')",
+           c->late_events);
+  if (sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    ft_sqlerr(c, "writing meta late_events");
+    goto out;
+  }
+  if (sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    ft_sqlerr(c, "committing");
+    goto out;
+  }
+  return more;
+out:
+  sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+void ft_import_follow_stats(const ft_follow_import *f, ft_import_stats *st, long long *late, int *punch_failed) {
+  *st = f->st;
+  *late = f->c.late_events;
+  *punch_failed = f->punch_failed;
+}
+
+void ft_import_follow_close(ft_follow_import *f) {
+  if (!f) return;
+  for (size_t i = 0; i < f->nim; i++) {
+    ft_fimg *fi = f->im[i];
+    free(fi->rows);
+    free(fi->rx);
+    free(fi->live.s);
+    free(fi->iv);
+    free(fi->stk);
+    free(fi->stkmap.s);
+    free(fi->ips);
+    free(fi->sid.s);
+    free(fi->tlast.s);
+    free(fi->fw);
+    free(fi->site);
+    free(fi->w.sm);
+    free(fi->w.pts);
+    free(fi->wmap.s);
+    free(fi->wv);
+    free(fi->wdirty);
+    free(fi->wflag);
+    free(fi->tots);
+    free(fi->cmdline);
+    free(fi->exe);
+    for (size_t j = 0; j < fi->img.nst; j++) {
+      free(fi->img.st[j].c);
+      free(fi->img.st[j].dec);
+    }
+    free(fi->img.st);
+    free(fi->img.pc);
+    free(fi->img.clk);
+    ft_spill_reader_close(&fi->img.sp);
+    free(fi->path);
+    free(fi);
+  }
+  free(f->im);
+  sqlite3_finalize(f->upd_totals);
+  sqlite3_finalize(f->ins_win);
+  sqlite3_finalize(f->upd_row);
+  ft_cleanup(&f->c, NULL, 0);
+  free(f);
 }
 
 int ft_import_set_exit_status(sqlite3 *db, int pid, int status) {

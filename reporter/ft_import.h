@@ -32,6 +32,49 @@ typedef struct ft_import_stats {
 int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n,
                      ft_import_stats *st, char *err, size_t errlen);
 
+/* ---- Follow mode: importing spills while they grow (fragtrace record
+** --live/--max-size/--duration). Each poll imports, per spill, the chunks
+** appended since the last poll up to the image's last drain boundary (a
+** CLOCK, TOTALS, CONTROL, EXEC or EXIT chunk; in images without TSC, the
+** end) as one epoch, in one transaction: rows are written in the epoch
+** they are made (a live one with lifetime NULL, updated in the epoch it is
+** freed; live rows also stay in memory for matching), and the summary
+** tables of each image are rewritten from running state, so a reader sees
+** a consistent trace after every commit. The final
+** poll reads every complete chunk and ends the images (leaks, peaks).
+** Late events (published after an epoch already applied later ones) are
+** applied anyway and counted in meta `late_events`. Per-site window,
+** histogram and total aggregates are exact; heap_timeline uses slices of
+** window_ns; pinning is not computed in follow mode. ---- */
+
+typedef struct ft_follow_import ft_follow_import;
+
+/* Start following into db (a trace opened read-write, no transaction open).
+** window_ns: the fixed site_windows width (written to meta). epoch_bytes:
+** the most spill bytes one poll takes from a spill when its drains allow
+** (0: 8 MiB); what a poll adds to the trace grows with it. punch: give
+** the consumed part of each spill back to the file system (fallocate
+** PUNCH_HOLE). Returns 0, or -1 with err. */
+int ft_import_follow_open(ft_follow_import **out, sqlite3 *db, uint64_t window_ns, size_t epoch_bytes, int punch,
+                          char *err, size_t errlen);
+
+/* Import what the spills at paths (every spill of the recording, any
+** order, new ones included) gained since the last poll, and commit; at
+** most about epoch_bytes of each spill per call. final: the processes are gone
+** (or stopped recording): read everything and end every image. Returns 0
+** (done; when final, the images are ended), 1 when a spill holds more
+** than this call took (call again; a final call has not ended the images
+** yet), or -1 with err (the trace keeps its last commit). */
+int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t n, int final, char *err,
+                          size_t errlen);
+
+/* Totals so far: rows, images, ...; *late gets the late events, *punch_failed
+** 1 when the file system could not punch holes (spills kept their size). */
+void ft_import_follow_stats(const ft_follow_import *f, ft_import_stats *st, long long *late, int *punch_failed);
+
+/* Free everything (the trace is left as the last poll committed it). */
+void ft_import_follow_close(ft_follow_import *f);
+
 /* Record the exit status of the image with this pid that ended last and has
 ** none yet (used by `fragtrace record` for the direct child, where wait()
 ** knows about signals). */

@@ -205,8 +205,10 @@ int ft_frag_windows(const ft_frag_rows *rows, uint64_t window_ns, ft_site_window
       if (c->ia == SIZE_MAX) goto oom;
       c->wa = w;
     }
-    v[c->ia].allocations++;
-    v[c->ia].bytes += r.size;
+    /* Sums in fixed point (ft_weight_fx), rounded once below. */
+    uint64_t wt = ft_weight_fx(r.size, rows->sample_bytes, r.kind);
+    v[c->ia].allocations += wt;
+    v[c->ia].bytes += wt * r.size;
     if (r.t_free == FT_F_LIVE) continue;
     w = r.t_free / window_ns;
     if (c->jf == SIZE_MAX || c->wf != w) {
@@ -214,8 +216,14 @@ int ft_frag_windows(const ft_frag_rows *rows, uint64_t window_ns, ft_site_window
       if (c->jf == SIZE_MAX) goto oom;
       c->wf = w;
     }
-    v[c->jf].frees++;
-    v[c->jf].freed_bytes += r.size;
+    v[c->jf].frees += wt;
+    v[c->jf].freed_bytes += wt * r.size;
+  }
+  for (size_t k = 0; k < n; k++) {
+    v[k].allocations = ft_weight_round(v[k].allocations);
+    v[k].bytes = ft_weight_round(v[k].bytes);
+    v[k].frees = ft_weight_round(v[k].frees);
+    v[k].freed_bytes = ft_weight_round(v[k].freed_bytes);
   }
   free(cache);
   ft_fmap_free(&idx);
@@ -565,6 +573,9 @@ int ft_import_frag(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_n
   if (window_ns <= 0) window_ns = (int64_t)ft_frag_window_ns(end_ns); /* a hand-edited meta */
   if (ft_write_windows(&c, rows, (uint64_t)window_ns) != 0) return -1;
   if (!page_size || (page_size & (page_size - 1))) return 0; /* no page size to replay onto */
+  /* Byte sampling recorded a fraction of the blocks: a page replay would
+  ** see most pages empty and report pinning that is not there. */
+  if (rows->sample_bytes) return 0;
   /* The sample with the largest gap between what the process holds (RSS
   ** without the recorder's own buffers) and the live heap. */
   sqlite3_stmt *qg = NULL, *qs = NULL, *qt = NULL;

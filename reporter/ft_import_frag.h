@@ -14,6 +14,7 @@
 #ifndef FT_IMPORT_FRAG_H
 #define FT_IMPORT_FRAG_H
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,14 +25,44 @@
                                                  ** blocks get their own mapping, not heap pages */
 #define FT_FRAG_KIND_MMAP 4                      /* alloc_kinds: mmap rows are never heap */
 
+/* Row weights of byte-sampled images (issue 5; schema/README.md,
+** "Production mode"). A heap row of size s in an image sampled with mean
+** N bytes was recorded with probability p = 1 - exp(-s/N), so it stands for
+** 1/p allocations. Weights are fixed point, in units of 2^-FT_WEIGHT_SHIFT:
+** 1/p rounded to the nearest 1/4096. Why fixed point: every weighted sum
+** the importer writes (and the documented SQL recomputes from
+** allocation_rows.weight, which holds exactly this value) is then exact in
+** integers and in doubles alike, so maxima, ties and rounding agree
+** between the two. Full capture (N = 0) and mmap rows weigh exactly 1. */
+#define FT_WEIGHT_SHIFT 12
+#define FT_WEIGHT_ONE (UINT64_C(1) << FT_WEIGHT_SHIFT)
+
+/* Fixed-point weight of a row of this size and alloc kind in an image
+** sampled with mean sample_bytes (0: full capture). A size of 0 counts as 1
+** byte (p(0) = 0 would make it infinite; the shim cannot sample it). */
+static inline uint64_t ft_weight_fx(uint64_t size, uint64_t sample_bytes, unsigned kind) {
+  if (!sample_bytes || kind == FT_FRAG_KIND_MMAP) return FT_WEIGHT_ONE; /* mmap is never sampled */
+  double p = -expm1(-(double)(size ? size : 1) / (double)sample_bytes);
+  double w = (double)FT_WEIGHT_ONE / p + 0.5;
+  return w >= 1.8e19 ? UINT64_C(1) << 63 : (w < (double)FT_WEIGHT_ONE ? FT_WEIGHT_ONE : (uint64_t)w);
+}
+
+/* A weighted sum in fixed point, rounded to the nearest integer (halves
+** up, as SQLite's round() does for the non-negative sums we round). */
+static inline uint64_t ft_weight_round(uint64_t fx) {
+  return (fx >> FT_WEIGHT_SHIFT) + ((fx >> (FT_WEIGHT_SHIFT - 1)) & 1);
+}
+
 /* Rows of one image as the importer holds them: n records of stride bytes
 ** at base, fields at the given offsets (addr, size, t_alloc, t_free: uint64,
 ** t_free UINT64_MAX when never freed; stack: uint32, 0 = lost; kind: uint8,
-** alloc_kinds). Times are ns since the image started. */
+** alloc_kinds). Times are ns since the image started. sample_bytes: the
+** image's byte-sampling mean (0: full capture), for the row weights. */
 typedef struct ft_frag_rows {
   const void *base;
   size_t n, stride;
   size_t off_addr, off_size, off_t_alloc, off_t_free, off_stack, off_kind;
+  uint64_t sample_bytes;
 } ft_frag_rows;
 
 /* Window width for an image that ended at end_ns: the largest of 10 ms,
@@ -47,7 +78,8 @@ typedef struct ft_site_window {
 } ft_site_window;
 
 /* Aggregate rows per (stack, window of t_alloc) and (stack, window of
-** t_free); rows without a stack are skipped. *out (malloc'd, sorted by
+** t_free), each row weighted (rounded once per aggregate: exact counts in
+** full capture); rows without a stack are skipped. *out (malloc'd, sorted by
 ** stack then window) gets *nout entries. Returns 0 or -1 (out of memory). */
 int ft_frag_windows(const ft_frag_rows *rows, uint64_t window_ns, ft_site_window **out, size_t *nout);
 
@@ -90,7 +122,9 @@ void ft_pin_result_free(ft_pin_result *r);
 
 /* The import hook: write site_windows, pinning and pinning_totals of image
 ** proc (its process_samples already written, the rows in memory), and meta
-** window_ns / pin_* when absent. Returns 0, or -1 with a message in err. */
+** window_ns / pin_* when absent. A byte-sampled image (rows->sample_bytes)
+** has no pinning rows: replaying pages needs every live block. Returns 0,
+** or -1 with a message in err. */
 int ft_import_frag(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
                    char *err, size_t errlen);
 

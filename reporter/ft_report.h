@@ -48,7 +48,7 @@ enum {
   FT_SEC_DEFAULTED = 1024 /* cmd_report.c only: no --section given */
 };
 
-typedef enum ft_report_format { FT_REPORT_TEXT, FT_REPORT_JSON, FT_REPORT_MARKDOWN } ft_report_format;
+typedef enum ft_report_format { FT_REPORT_TEXT, FT_REPORT_JSON, FT_REPORT_MARKDOWN, FT_REPORT_HTML } ft_report_format;
 
 typedef struct ft_report_opts {
   const char *path;
@@ -102,6 +102,19 @@ typedef struct ft_site {
   int64_t *size_count, *size_bytes;      /* FT_HIST_BUCKETS each, NULL when empty */
 } ft_site;
 
+/* The exact counters of heap_totals (issue 5), as of an image's last row,
+** or summed over images. */
+typedef struct ft_exact_totals {
+  int64_t allocations, frees, bytes, usable_live_bytes, sampled, untracked, thinned;
+} ft_exact_totals;
+
+/* One recording_control row (issue 5). */
+typedef struct ft_ctl_rec {
+  int64_t t_ns;     /* the image's own time base */
+  char action[8];   /* pause, resume, flush, stop */
+  char source[12];  /* start, signal, delay, duration; "" unknown */
+} ft_ctl_rec;
+
 typedef struct ft_proc_info {
   int64_t proc, pid, ppid;
   char *exe, *cmdline, *ended_by;
@@ -113,6 +126,11 @@ typedef struct ft_proc_info {
   int64_t mmap_count, mmap_bytes;
   int64_t peak_live_bytes, peak_live_ns, peak_live_allocations; /* ns: -1 when no peak */
   int64_t peak_rss_bytes, peak_rss_ns;   /* -1 when no samples */
+  int64_t sample_bytes;                  /* byte sampling mean N; 0 = full capture */
+  int has_totals;                        /* totals: the image's last heap_totals row */
+  ft_exact_totals totals;
+  ft_ctl_rec *ctl;                       /* its recording_control rows, in time order */
+  size_t nctl;
   /* The live heap in FT_CHART_SLICES columns of chart_w ns from chart_lo
   ** (own time base): the maximum in each, -1 where nothing is known. */
   int has_chart;
@@ -157,6 +175,13 @@ typedef struct ft_report {
   int64_t allocations, frees, bytes, leaked, leaked_bytes, temporary, short_lived;
   int64_t mmap_count, mmap_bytes, events_dropped, unmatched_frees;
   int64_t suppressed, suppressed_bytes;
+  /* Production mode (issue 5): sampled images make every count and byte
+  ** above an estimate (schema/README.md, "Production mode"). */
+  int nsampled;                          /* selected images that were byte-sampled */
+  int64_t sample_bytes;                  /* their common N; -1 when they differ; 0 when none */
+  int ntotals;                           /* selected images with heap_totals */
+  ft_exact_totals totals;                /* summed over those */
+  int64_t nctl;                          /* recording_control rows of the selected images */
   const ft_proc_info *peak_proc;         /* largest peak_live_bytes, NULL when no allocations */
   const ft_proc_info *rss_proc;          /* largest peak_rss_bytes, NULL without samples */
   int64_t size_count[FT_HIST_BUCKETS], size_bytes[FT_HIST_BUCKETS];

@@ -105,14 +105,28 @@ static int load_meta(ft_report *r, char *err, size_t errlen) {
   return 0;
 }
 
+/* Whether table has column (traces written before a column existed lack it). */
+static int has_column(sqlite3 *db, const char *table, const char *column) {
+  sqlite3_stmt *q = NULL;
+  int has = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &q, NULL) == SQLITE_OK;
+  if (has) {
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, column, -1, SQLITE_STATIC);
+    has = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return has;
+}
+
 static int load_procs(ft_report *r, char *err, size_t errlen) {
   const ft_report_opts *o = r->opts;
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(r->db,
-                         "SELECT proc, pid, ppid, exe, cmdline, start_unix_ns, end_ns, ended_by, exit_status, "
-                         "events_dropped, unmatched_frees FROM processes ORDER BY proc",
-                         -1, &q, NULL) != SQLITE_OK)
-    return fail_sql(r, err, errlen, "reading processes");
+  char sql[320];
+  snprintf(sql, sizeof sql,
+           "SELECT proc, pid, ppid, exe, cmdline, start_unix_ns, end_ns, ended_by, exit_status, "
+           "events_dropped, unmatched_frees, %s FROM processes ORDER BY proc",
+           has_column(r->db, "processes", "sample_bytes") ? "sample_bytes" : "NULL");
+  if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK) return fail_sql(r, err, errlen, "reading processes");
   size_t cap = 0;
   int64_t first_start = INT64_MAX;
   int rc;
@@ -144,6 +158,7 @@ static int load_procs(ft_report *r, char *err, size_t errlen) {
     p->exit_status = int_or(q, 8, -1);
     p->events_dropped = sqlite3_column_int64(q, 9);
     p->unmatched_frees = sqlite3_column_int64(q, 10);
+    p->sample_bytes = int_or(q, 11, 0);
     p->peak_live_ns = p->peak_rss_bytes = p->peak_rss_ns = -1;
   }
   sqlite3_finalize(q);
@@ -153,6 +168,97 @@ static int load_procs(ft_report *r, char *err, size_t errlen) {
     snprintf(err, errlen, "no process with pid %lld in the trace", (long long)o->pid);
     return -1;
   }
+  return 0;
+}
+
+/* ---- production mode (issue 5) -------------------------------------------- */
+
+/* Whether the trace has this table (traces before issue 5 lack heap_totals
+** and recording_control). */
+static int has_table(sqlite3 *db, const char *name) {
+  sqlite3_stmt *q = NULL;
+  int has = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", -1, &q, NULL) ==
+            SQLITE_OK;
+  if (has) {
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    has = sqlite3_step(q) == SQLITE_ROW;
+  }
+  sqlite3_finalize(q);
+  return has;
+}
+
+/* Each selected image's exact totals over the window: the counters of its
+** last heap_totals row at or before the window's end minus those of its last
+** row before the window's start (the shim writes a row whenever they change,
+** so a window without rows changed nothing), usable_live_bytes as of the
+** end. Then its recording_control rows. */
+static int load_mode(ft_report *r, char *err, size_t errlen) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if (has_table(r->db, "heap_totals")) {
+    ft_exact_totals *base = calloc(r->nprocs ? r->nprocs : 1, sizeof *base);
+    if (!base) {
+      snprintf(err, errlen, "out of memory");
+      return -1;
+    }
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT proc, t_ns, allocations, frees, bytes, usable_live_bytes, sampled, untracked, "
+                           "thinned FROM heap_totals ORDER BY proc, t_ns",
+                           -1, &q, NULL) != SQLITE_OK) {
+      free(base);
+      return fail_sql(r, err, errlen, "reading heap_totals");
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+      int64_t k = proc_index(r, sqlite3_column_int64(q, 0));
+      if (k < 0) continue;
+      ft_proc_info *p = &r->procs[k];
+      int64_t t = sqlite3_column_int64(q, 1) + p->offset_ns; /* trace time, as the window */
+      ft_exact_totals v = {sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3), sqlite3_column_int64(q, 4),
+                           sqlite3_column_int64(q, 5), sqlite3_column_int64(q, 6), sqlite3_column_int64(q, 7),
+                           sqlite3_column_int64(q, 8)};
+      if (r->window_hi >= 0 && t > r->window_hi) continue;
+      if (t < r->window_lo) base[k] = v;
+      p->totals = v; /* rows come in time order: the last one wins */
+      p->has_totals = 1;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    for (size_t k = 0; k < r->nprocs; k++) {
+      ft_exact_totals *e = &r->procs[k].totals;
+      e->allocations -= base[k].allocations;
+      e->frees -= base[k].frees;
+      e->bytes -= base[k].bytes;
+      e->sampled -= base[k].sampled;
+      e->untracked -= base[k].untracked;
+      e->thinned -= base[k].thinned;
+    }
+    free(base);
+    if (rc != SQLITE_DONE) return fail_sql(r, err, errlen, "reading heap_totals");
+  }
+  if (!has_table(r->db, "recording_control")) return 0;
+  if (sqlite3_prepare_v2(r->db, "SELECT proc, t_ns, action, source FROM recording_control ORDER BY proc, t_ns, rowid",
+                         -1, &q, NULL) != SQLITE_OK)
+    return fail_sql(r, err, errlen, "reading recording_control");
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int64_t k = proc_index(r, sqlite3_column_int64(q, 0));
+    if (k < 0) continue;
+    ft_proc_info *p = &r->procs[k];
+    ft_ctl_rec *n = realloc(p->ctl, (p->nctl + 1) * sizeof *n);
+    if (!n) {
+      sqlite3_finalize(q);
+      snprintf(err, errlen, "out of memory");
+      return -1;
+    }
+    p->ctl = n;
+    ft_ctl_rec *c = &p->ctl[p->nctl++];
+    memset(c, 0, sizeof *c);
+    c->t_ns = sqlite3_column_int64(q, 1);
+    const unsigned char *a = sqlite3_column_text(q, 2), *src = sqlite3_column_text(q, 3);
+    snprintf(c->action, sizeof c->action, "%s", a ? (const char *)a : "?");
+    snprintf(c->source, sizeof c->source, "%s", src ? (const char *)src : "");
+  }
+  sqlite3_finalize(q);
+  if (rc != SQLITE_DONE) return fail_sql(r, err, errlen, "reading recording_control");
   return 0;
 }
 
@@ -478,6 +584,21 @@ static void totals(ft_report *r) {
     r->mmap_bytes += p->mmap_bytes;
     r->events_dropped += p->events_dropped;
     r->unmatched_frees += p->unmatched_frees;
+    if (p->sample_bytes > 0) {
+      r->sample_bytes = r->nsampled == 0 || r->sample_bytes == p->sample_bytes ? p->sample_bytes : -1;
+      r->nsampled++;
+    }
+    if (p->has_totals) {
+      r->ntotals++;
+      r->totals.allocations += p->totals.allocations;
+      r->totals.frees += p->totals.frees;
+      r->totals.bytes += p->totals.bytes;
+      r->totals.usable_live_bytes += p->totals.usable_live_bytes;
+      r->totals.sampled += p->totals.sampled;
+      r->totals.untracked += p->totals.untracked;
+      r->totals.thinned += p->totals.thinned;
+    }
+    r->nctl += (int64_t)p->nctl;
     if (p->offset_ns < first) first = p->offset_ns;
     if (p->offset_ns + p->end_ns > last) last = p->offset_ns + p->end_ns;
     if (p->peak_live_ns >= 0 && (!r->peak_proc || p->peak_live_bytes > r->peak_proc->peak_live_bytes)) r->peak_proc = p;
@@ -566,7 +687,7 @@ int ft_report_load(ft_report *r, sqlite3 *db, const ft_report_opts *o, char *err
   r->db = db;
   r->window_lo = o->since_ns > 0 ? o->since_ns : 0;
   r->window_hi = o->until_ns;
-  if (load_meta(r, err, errlen) != 0 || load_procs(r, err, errlen) != 0) return -1;
+  if (load_meta(r, err, errlen) != 0 || load_procs(r, err, errlen) != 0 || load_mode(r, err, errlen) != 0) return -1;
   int64_t trace_threshold = r->short_lived_ns;
   if (o->short_lived_ns >= 0) r->short_lived_ns = o->short_lived_ns;
   else if (r->short_lived_ns < 0) r->short_lived_ns = 1000000; /* the importer's default */
@@ -616,6 +737,7 @@ void ft_report_free(ft_report *r) {
     free(r->procs[i].exe);
     free(r->procs[i].cmdline);
     free(r->procs[i].ended_by);
+    free(r->procs[i].ctl);
   }
   free(r->procs);
   for (size_t i = 0; i < r->nsites; i++) {

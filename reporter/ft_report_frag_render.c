@@ -344,7 +344,10 @@ static void sites(out *o, const ft_report *r, const ft_frag_report *f) {
     table(o, t);
   }
   if (!f->has_pinning) {
-    para(o, "No pinning data in this trace.");
+    /* The importer skips pinning for byte-sampled images (schema/README.md). */
+    para(o, r->nsampled > 0 ? "No pinning data: pinning needs every live block, and a byte-sampled trace records "
+                              "only some."
+                            : "No pinning data in this trace.");
   } else if (f->npins == 0) {
     para(o, "Pinning: no live block keeps an otherwise free page resident.");
   } else {

@@ -98,6 +98,23 @@ static void site_stats(ft_json *j, const ft_report *r, const ft_site *s, size_t 
   ft_json_int(j, "peak_blocks", s->peak_count);
 }
 
+/* heap_totals counters (issue 5) under key, or null when has is 0. */
+static void exact_totals(ft_json *j, const char *key, int has, const ft_exact_totals *t) {
+  if (!has) {
+    ft_json_null(j, key);
+    return;
+  }
+  ft_json_object(j, key);
+  ft_json_int(j, "allocations", t->allocations);
+  ft_json_int(j, "frees", t->frees);
+  ft_json_int(j, "bytes", t->bytes);
+  ft_json_int(j, "usable_live_bytes", t->usable_live_bytes);
+  ft_json_int(j, "sampled", t->sampled);
+  ft_json_int(j, "untracked", t->untracked);
+  ft_json_int(j, "thinned", t->thinned);
+  ft_json_end(j);
+}
+
 static void summary(ft_json *j, const ft_report *r) {
   ft_json_object(j, "summary");
   ft_json_int(j, "runtime_ns", r->runtime_ns);
@@ -126,6 +143,20 @@ static void summary(ft_json *j, const ft_report *r) {
   ft_json_int(j, "mmap_bytes", r->mmap_bytes);
   ft_json_int(j, "events_dropped", r->events_dropped);
   ft_json_int(j, "unmatched_frees", r->unmatched_frees);
+  exact_totals(j, "exact_totals", r->ntotals > 0, &r->totals);
+  ft_json_array(j, "recording");
+  for (size_t i = 0; i < r->nprocs; i++)
+    for (size_t k = 0; k < r->procs[i].nctl; k++) {
+      const ft_ctl_rec *c = &r->procs[i].ctl[k];
+      ft_json_object(j, NULL);
+      ft_json_int(j, "proc", r->procs[i].proc);
+      ft_json_int(j, "pid", r->procs[i].pid);
+      ft_json_int(j, "t_ns", c->t_ns);
+      ft_json_str(j, "action", c->action);
+      ft_json_str(j, "source", c->source[0] ? c->source : NULL);
+      ft_json_end(j);
+    }
+  ft_json_end(j);
   ft_json_array(j, "processes");
   for (size_t i = 0; i < r->nprocs; i++) {
     const ft_proc_info *x = &r->procs[i];
@@ -155,6 +186,8 @@ static void summary(ft_json *j, const ft_report *r) {
     opt_int(j, "peak_rss_ns", x->peak_rss_ns);
     ft_json_int(j, "events_dropped", x->events_dropped);
     ft_json_int(j, "unmatched_frees", x->unmatched_frees);
+    opt_int(j, "sample_bytes", x->sample_bytes > 0 ? x->sample_bytes : -1);
+    exact_totals(j, "exact_totals", x->has_totals, &x->totals);
     ft_json_end(j);
   }
   ft_json_end(j);
@@ -286,6 +319,12 @@ void ft_report_json(const ft_report *r, FILE *out) {
   ft_json_str(&j, "written_by", r->fragtrace_version);
   ft_json_end(&j);
   ft_json_str(&j, "source", r->exact_source ? "allocation_rows" : "summary_tables");
+  /* Byte sampling (issue 5): counts and bytes below are then estimates. */
+  ft_json_object(&j, "sampling");
+  ft_json_bool(&j, "estimates", r->nsampled > 0);
+  ft_json_int(&j, "sampled_processes", r->nsampled);
+  opt_int(&j, "sample_bytes", r->sample_bytes > 0 ? r->sample_bytes : -1);
+  ft_json_end(&j);
   ft_json_object(&j, "options");
   ft_json_array(&j, "sections");
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)

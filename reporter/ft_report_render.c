@@ -6,6 +6,7 @@
 ** tables so they always say the same thing; only the framing differs.
 */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,107 @@ static const char *pct(char *buf, int64_t part, int64_t whole) {
 
 static void kv(ft_table *t, const char *k, const char *v) { ft_table_row(t, (const char *[]){k, v}); }
 
+/* --max-size (ft_follow.c): one line saying which allocation rows were
+** thinned and that the summaries are whole. Nothing when none were. */
+static void thinning_line(ft_table *t, const ft_report *r) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(r->db,
+                         "SELECT sum(rows_deleted), max(before_t_ns) FROM thinning WHERE what = 'allocation_rows'",
+                         -1, &q, NULL) != SQLITE_OK) { /* a trace without the table: never thinned */
+    sqlite3_finalize(q);
+    return;
+  }
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0) {
+    char a[CAP], b[CAP], line[512];
+    snprintf(line, sizeof line,
+             "%s freed allocation rows allocated up to %s were thinned (--max-size); summaries, windows and "
+             "samples are complete",
+             ft_fmt_int(a, sizeof a, sqlite3_column_int64(q, 0)),
+             ft_fmt_duration(b, sizeof b, (double)sqlite3_column_int64(q, 1)));
+    kv(t, "thinned", line);
+  }
+  sqlite3_finalize(q);
+}
+
+/* Append printf output to buf (of cap bytes, holding *len), truncating. */
+static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+  if (*len >= cap) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+  va_end(ap);
+  if (n > 0) *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
+/* An image's recording periods (recording_control) as one line: paused
+** intervals with what paused and resumed them, flushes, the stop. */
+static void recording_line(const ft_proc_info *p, char *buf, size_t cap) {
+  char a[CAP], b[CAP];
+  size_t len = 0;
+  buf[0] = '\0';
+  int paused = 0;
+  const ft_ctl_rec *open = NULL;
+  for (size_t i = 0; i < p->nctl; i++) {
+    const ft_ctl_rec *c = &p->ctl[i];
+    const char *sep = len ? "; " : "";
+    if (!strcmp(c->action, "pause")) {
+      if (!paused) open = c;
+      paused = 1;
+    } else if (!strcmp(c->action, "resume") || !strcmp(c->action, "stop")) {
+      if (paused)
+        appendf(buf, cap, &len, "%spaused %s .. %s (%s, %s)", sep, ft_fmt_duration(a, sizeof a, (double)open->t_ns),
+                ft_fmt_duration(b, sizeof b, (double)c->t_ns), open->source, c->source);
+      paused = 0;
+      if (!strcmp(c->action, "stop"))
+        appendf(buf, cap, &len, "%sstopped at %s (%s): untraced afterwards", len ? "; " : "",
+                ft_fmt_duration(a, sizeof a, (double)c->t_ns), c->source);
+    } else {
+      appendf(buf, cap, &len, "%s%s at %s (%s)", sep, !strcmp(c->action, "flush") ? "flushed" : c->action,
+              ft_fmt_duration(a, sizeof a, (double)c->t_ns), c->source);
+    }
+  }
+  if (paused)
+    appendf(buf, cap, &len, "%spaused from %s to the end (%s)", len ? "; " : "",
+            ft_fmt_duration(a, sizeof a, (double)open->t_ns), open->source);
+}
+
+/* Production mode rows of the summary (issue 5): the exact totals of
+** heap_totals, what the recorder could not record, recording periods.
+** Labels stay within the width of the widest older one ("short-lived (<
+** 1.0 ms)"), so the table's columns do not move. */
+static void mode_rows(ft_table *t, const ft_report *r) {
+  char a[CAP], b[CAP], c[CAP], e[CAP], line[1024];
+  if (r->ntotals > 0) {
+    snprintf(line, sizeof line, "%s allocations, %s frees, %s (%s) requested", ft_fmt_int(a, sizeof a, r->totals.allocations),
+             ft_fmt_int(b, sizeof b, r->totals.frees), ft_fmt_bytes(c, sizeof c, (double)r->totals.bytes),
+             ft_fmt_int(e, sizeof e, r->totals.bytes));
+    kv(t, "exact totals", line);
+    snprintf(line, sizeof line, "%s (%s)", ft_fmt_bytes(a, sizeof a, (double)r->totals.usable_live_bytes),
+             ft_fmt_int(b, sizeof b, r->totals.usable_live_bytes));
+    kv(t, "live usable (exact)", line);
+    if (r->totals.untracked > 0) {
+      snprintf(line, sizeof line, "%s sampled allocations not recorded (the recorder's block table was full)",
+               ft_fmt_int(a, sizeof a, r->totals.untracked));
+      kv(t, "untracked", line);
+    }
+    if (r->totals.thinned > 0) {
+      snprintf(line, sizeof line, "%s events not written (the spill reached its maximum size)",
+               ft_fmt_int(a, sizeof a, r->totals.thinned));
+      kv(t, "unwritten (max size)", line);
+    }
+  }
+  for (size_t i = 0; i < r->nprocs; i++) {
+    const ft_proc_info *p = &r->procs[i];
+    if (!p->nctl) continue;
+    char rec[768], label[64];
+    recording_line(p, rec, sizeof rec);
+    if (r->nprocs > 1) snprintf(label, sizeof label, "recording pid %lld", (long long)p->pid);
+    else snprintf(label, sizeof label, "recording");
+    kv(t, label, rec);
+  }
+}
+
 static void summary(doc *d) {
   const ft_report *r = d->r;
   char a[CAP], b[CAP], c[CAP], e[CAP], line[512];
@@ -87,10 +189,13 @@ static void summary(doc *d) {
     snprintf(line, sizeof line, "%zu", r->nprocs);
   kv(t, "processes", line);
   kv(t, "runtime", ft_fmt_duration(a, sizeof a, (double)r->runtime_ns));
-  kv(t, "allocations", ft_fmt_int(a, sizeof a, r->allocations));
-  kv(t, "frees", ft_fmt_int(a, sizeof a, r->frees));
+  /* From sampled rows these are estimates (the exact totals follow). */
+  int est = r->nsampled > 0;
+  kv(t, est ? "allocations (est.)" : "allocations", ft_fmt_int(a, sizeof a, r->allocations));
+  kv(t, est ? "frees (est.)" : "frees", ft_fmt_int(a, sizeof a, r->frees));
   snprintf(line, sizeof line, "%s (%s)", ft_fmt_bytes(a, sizeof a, (double)r->bytes), ft_fmt_int(b, sizeof b, r->bytes));
-  kv(t, "bytes allocated", line);
+  kv(t, est ? "bytes allocated (est.)" : "bytes allocated", line);
+  mode_rows(t, r);
   if (r->peak_proc) {
     const ft_proc_info *p = r->peak_proc;
     snprintf(line, sizeof line, "%s (%s) in %s blocks at %s, pid %lld", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes),
@@ -127,6 +232,7 @@ static void summary(doc *d) {
            ft_fmt_bytes(b, sizeof b, (double)r->mmap_bytes), ft_fmt_int(c, sizeof c, r->mmap_bytes));
   kv(t, "mmap", line);
   kv(t, "events dropped", ft_fmt_int(a, sizeof a, r->events_dropped));
+  thinning_line(t, r);
   table(d, t);
   if (r->nprocs > 1) {
     ft_table *p = ft_table_new(9, (const char *[]){"pid", "ppid", "runtime", "allocations", "bytes", "peak heap",
@@ -384,6 +490,15 @@ void ft_report_render(const ft_report *r, FILE *out, ft_report_format fmt) {
     else
       snprintf(line, sizeof line, "window: allocations made from %s after the trace started",
                ft_fmt_duration(a, sizeof a, (double)r->window_lo));
+    para(&d, line);
+  }
+  if (r->nsampled > 0) {
+    if (r->sample_bytes > 0)
+      snprintf(line, sizeof line, "sampled: 1 allocation per %lld bytes on average%s; per-site counts and bytes are "
+               "estimates", (long long)r->sample_bytes, r->nsampled < (int)r->nprocs ? " (some processes)" : "");
+    else
+      snprintf(line, sizeof line, "sampled: %d of %zu processes, at different rates; per-site counts and bytes are "
+               "estimates", r->nsampled, r->nprocs);
     para(&d, line);
   }
   unsigned sec = r->opts->sections;

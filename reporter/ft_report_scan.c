@@ -20,25 +20,33 @@
 ** The window selects allocations *made* in [since, until) for the counters;
 ** the live heap, the peak and each site's own maximum are those of the
 ** instants in the window (blocks allocated before it count while live).
+**
+** Byte-sampled traces (issue 5): every count and byte sum adds the rows'
+** weights (allocation_rows.weight, NULL = 1), as the summary tables do.
+** During the pass all of them are kept in fixed point (units of
+** 2^-FT_WEIGHT_SHIFT, exact: the stored weights are multiples of that) and
+** rounded once at the end, so a whole-trace scan still equals the tables.
 */
 #include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ft_import_frag.h" /* FT_WEIGHT_SHIFT, ft_weight_round */
 #include "ft_report.h"
 
 #define NONE INT64_MAX
 
 typedef struct pend { /* a free that has not happened yet */
-  int64_t t, size;
+  int64_t t, size; /* size: weighted bytes, fixed point */
+  int64_t w;       /* the row's weight, fixed point */
   int64_t stack; /* index into r->stacks, -1 when the row has none */
 } pend;
 
 typedef struct pstate { /* one selected image during the pass */
   ft_proc_info *p;
   int64_t lo, hi;       /* window in the image's time base, hi NONE when open */
-  int64_t b, n;         /* live bytes and blocks */
+  int64_t b, n;         /* live bytes and blocks (fixed point) */
   int entered;          /* the state at lo has been observed */
   int has_peak;
   int64_t peak_b, peak_t, peak_n;
@@ -58,6 +66,7 @@ typedef struct thr { /* a thread's row waiting for that thread's next allocation
   int64_t t_free;      /* NONE when never freed */
   int same_thread;     /* freed by the allocating thread */
   int64_t stack;       /* index into r->stacks or -1 */
+  int64_t w;           /* the row's weight, fixed point */
   int counted;         /* in the window (its temporary counts) */
   int proc;            /* index into the pstate array */
 } thr;
@@ -72,7 +81,8 @@ typedef struct scan {
   thr *threads;
   int64_t *stack_of_id;  /* stack_id - id_base -> index into r->stacks, -1 */
   int64_t id_base, nids;
-  int64_t *stack_live;   /* per r->stacks entry, during the event pass */
+  int64_t *stack_live;   /* per r->stacks entry, during the event pass (fixed point) */
+  int has_weight;        /* allocation_rows has the weight column (traces before issue 5 do not) */
   char *err;
   size_t errlen;
 } scan;
@@ -152,17 +162,19 @@ static void apply_frees(scan *s, pstate *ps, int64_t t) {
     pend e = heap_pop(ps);
     before_event(s, ps, e.t);
     ps->b -= e.size;
-    ps->n--;
+    ps->n -= e.w;
     if (e.stack >= 0) s->stack_live[e.stack] -= e.size;
   }
 }
 
-/* Apply an allocation at t (frees due by t already applied). */
-static int apply_alloc(scan *s, pstate *ps, int64_t t, int64_t size, int64_t lifetime, int64_t stack) {
+/* Apply an allocation at t (frees due by t already applied) of weight w
+** (fixed point) and size bytes. */
+static int apply_alloc(scan *s, pstate *ps, int64_t t, int64_t w, int64_t size, int64_t lifetime, int64_t stack) {
   if (t >= ps->hi) return 0;
   before_event(s, ps, t);
+  size *= w; /* weighted bytes from here on */
   ps->b += size;
-  ps->n++;
+  ps->n += w;
   if (stack >= 0) s->stack_live[stack] += size;
   if (t >= ps->lo) {
     /* Within an instant the frees came first, so from here on the state
@@ -177,7 +189,7 @@ static int apply_alloc(scan *s, pstate *ps, int64_t t, int64_t size, int64_t lif
       s->r->stacks[stack].max_live_bytes = s->stack_live[stack];
     if (ps->cw > 0 && ps->cur >= 0 && ps->b > ps->col[ps->cur]) ps->col[ps->cur] = ps->b;
   }
-  if (lifetime != NONE) return heap_push(ps, (pend){t + lifetime, size, stack});
+  if (lifetime != NONE) return heap_push(ps, (pend){t + lifetime, size, w, stack});
   return 0;
 }
 
@@ -216,8 +228,8 @@ static void settle_thread(scan *s, thr *w, int64_t next_t) {
   w->has = 0;
   if (!w->counted || w->t_free == NONE || !w->same_thread || next_t < w->t_free) return;
   ft_proc_info *p = s->ps[w->proc].p;
-  p->temporary++;
-  if (w->stack >= 0) s->r->stacks[w->stack].temporary++;
+  p->temporary += w->w;
+  if (w->stack >= 0) s->r->stacks[w->stack].temporary += w->w;
 }
 
 static int64_t stack_index(const scan *s, sqlite3_stmt *q, int col) {
@@ -226,15 +238,26 @@ static int64_t stack_index(const scan *s, sqlite3_stmt *q, int col) {
   return id >= 0 && id < s->nids ? s->stack_of_id[id] : -1;
 }
 
+/* Fixed-point weight of a row from its weight column (NULL: 1). The stored
+** weights are multiples of 2^-FT_WEIGHT_SHIFT, so this is exact. */
+static int64_t weight_fx(sqlite3_stmt *q, int col) {
+  if (sqlite3_column_type(q, col) == SQLITE_NULL) return (int64_t)FT_WEIGHT_ONE;
+  double w = sqlite3_column_double(q, col) * (double)FT_WEIGHT_ONE;
+  return w >= 1.0 && w < 9e18 ? (int64_t)(w + 0.5) : (int64_t)FT_WEIGHT_ONE;
+}
+
+/* A fixed-point sum rounded to the nearest integer (non-negative sums). */
+static int64_t unfix(int64_t v) { return v > 0 ? (int64_t)ft_weight_round((uint64_t)v) : 0; }
+
 /* The pass in id order. */
 static int pass_rows(scan *s) {
   ft_report *r = s->r;
   sqlite3_stmt *q = NULL;
-  const char *sql = s->only_short
-                        ? "SELECT id, kind_thread, size, t_alloc, lifetime, free_thread, stack_id "
-                          "FROM allocation_rows WHERE lifetime < ?1 ORDER BY id"
-                        : "SELECT id, kind_thread, size, t_alloc, lifetime, free_thread, stack_id "
-                          "FROM allocation_rows ORDER BY id";
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT id, kind_thread, size, t_alloc, lifetime, free_thread, stack_id, %s FROM allocation_rows %s "
+           "ORDER BY id",
+           s->has_weight ? "weight" : "NULL", s->only_short ? "WHERE lifetime < ?1" : "");
   if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK) return sql_fail(s, "reading allocations");
   if (s->only_short) sqlite3_bind_int64(q, 1, r->short_lived_ns);
   int rc;
@@ -248,49 +271,50 @@ static int pass_rows(scan *s) {
     int freed = sqlite3_column_type(q, 4) != SQLITE_NULL;
     int64_t life = freed ? sqlite3_column_int64(q, 4) : NONE;
     int64_t stack = stack_index(s, q, 6);
+    int64_t wt = weight_fx(q, 7), wb = wt * size;
     int counted = t >= ps->lo && t < ps->hi;
     if (s->only_short) { /* the query kept only freed rows below the threshold */
       if (counted) {
-        p->short_lived++;
-        if (stack >= 0) r->stacks[stack].short_lived++;
+        p->short_lived += wt;
+        if (stack >= 0) r->stacks[stack].short_lived += wt;
       }
       continue;
     }
     thr *w = &s->threads[thread];
     settle_thread(s, w, t);
-    *w = (thr){1, freed ? t + life : NONE, sqlite3_column_type(q, 5) == SQLITE_NULL, stack, counted,
+    *w = (thr){1, freed ? t + life : NONE, sqlite3_column_type(q, 5) == SQLITE_NULL, stack, wt, counted,
                s->proc_of_thread[thread]};
     if (id < ps->min_id) ps->min_id = id;
     if (id > ps->max_id) ps->max_id = id;
     if (counted) {
       int shrt = freed && life < r->short_lived_ns;
       int mmap = (kt & 7) == 4;
-      p->allocations++;
-      p->bytes += size;
-      p->frees += freed;
-      p->leaked += !freed;
-      p->leaked_bytes += freed ? 0 : size;
-      p->short_lived += shrt;
-      p->mmap_count += mmap;
-      p->mmap_bytes += mmap ? size : 0;
+      p->allocations += wt;
+      p->bytes += wb;
+      p->frees += freed ? wt : 0;
+      p->leaked += freed ? 0 : wt;
+      p->leaked_bytes += freed ? 0 : wb;
+      p->short_lived += shrt ? wt : 0;
+      p->mmap_count += mmap ? wt : 0;
+      p->mmap_bytes += mmap ? wb : 0;
       if (stack >= 0) {
         ft_stack_stats *st = &r->stacks[stack];
         if (st->allocations == 0) {
           st->min_size = st->max_size = size;
           st->first_alloc_ns = st->last_alloc_ns = t;
         }
-        st->allocations++;
-        st->bytes += size;
-        st->frees += freed;
-        st->leaked += !freed;
-        st->leaked_bytes += freed ? 0 : size;
-        st->short_lived += shrt;
+        st->allocations += wt;
+        st->bytes += wb;
+        st->frees += freed ? wt : 0;
+        st->leaked += freed ? 0 : wt;
+        st->leaked_bytes += freed ? 0 : wb;
+        st->short_lived += shrt ? wt : 0;
         if (size < st->min_size) st->min_size = size;
         if (size > st->max_size) st->max_size = size;
         if (t < st->first_alloc_ns) st->first_alloc_ns = t;
         if (t > st->last_alloc_ns) st->last_alloc_ns = t;
-        ft_report_add_hist(r, (size_t)stack, 0, ft_hist_bucket(size), 1, size);
-        if (freed) ft_report_add_hist(r, (size_t)stack, 1, ft_hist_bucket(life), 1, 0);
+        ft_report_add_hist(r, (size_t)stack, 0, ft_hist_bucket(size), wt, wb);
+        if (freed) ft_report_add_hist(r, (size_t)stack, 1, ft_hist_bucket(life), wt, 0);
       }
     }
     if (ps->unsorted) continue;
@@ -300,7 +324,7 @@ static int pass_rows(scan *s) {
     }
     ps->last_t = t;
     apply_frees(s, ps, t);
-    if (apply_alloc(s, ps, t, size, life, stack) != 0) {
+    if (apply_alloc(s, ps, t, wt, size, life, stack) != 0) {
       sqlite3_finalize(q);
       snprintf(s->err, s->errlen, "out of memory");
       return -1;
@@ -320,11 +344,12 @@ static int pass_rows(scan *s) {
 static int replay_sorted(scan *s, pstate *ps) {
   reset_events(s, ps);
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(s->r->db,
-                         "SELECT size, t_alloc, lifetime, stack_id FROM allocation_rows "
-                         "WHERE id BETWEEN ?1 AND ?2 ORDER BY t_alloc, id",
-                         -1, &q, NULL) != SQLITE_OK)
-    return sql_fail(s, "reading allocations");
+  char sql[192];
+  snprintf(sql, sizeof sql,
+           "SELECT size, t_alloc, lifetime, stack_id, %s FROM allocation_rows "
+           "WHERE id BETWEEN ?1 AND ?2 ORDER BY t_alloc, id",
+           s->has_weight ? "weight" : "NULL");
+  if (sqlite3_prepare_v2(s->r->db, sql, -1, &q, NULL) != SQLITE_OK) return sql_fail(s, "reading allocations");
   sqlite3_bind_int64(q, 1, ps->min_id);
   sqlite3_bind_int64(q, 2, ps->max_id);
   int rc;
@@ -332,7 +357,7 @@ static int replay_sorted(scan *s, pstate *ps) {
     int64_t t = sqlite3_column_int64(q, 1);
     int64_t life = sqlite3_column_type(q, 2) == SQLITE_NULL ? NONE : sqlite3_column_int64(q, 2);
     apply_frees(s, ps, t);
-    if (apply_alloc(s, ps, t, sqlite3_column_int64(q, 0), life, stack_index(s, q, 3)) != 0) {
+    if (apply_alloc(s, ps, t, weight_fx(q, 4), sqlite3_column_int64(q, 0), life, stack_index(s, q, 3)) != 0) {
       sqlite3_finalize(q);
       snprintf(s->err, s->errlen, "out of memory");
       return -1;
@@ -348,11 +373,14 @@ static int at_peaks(scan *s) {
   ft_report *r = s->r;
   sqlite3_stmt *q = NULL, *rss = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(r->db,
-                         "SELECT stack_id, sum(size), count(*) FROM allocation_rows "
-                         "WHERE id BETWEEN ?1 AND ?2 AND t_alloc <= ?3 AND (lifetime IS NULL OR t_alloc + lifetime > ?3) "
-                         "GROUP BY stack_id",
-                         -1, &q, NULL) != SQLITE_OK ||
+  /* Weighted sums rounded by SQL: exact (see the file comment). */
+  char sql[320];
+  snprintf(sql, sizeof sql,
+           "SELECT stack_id, CAST(round(sum(%s * size)) AS INTEGER), CAST(round(sum(%s)) AS INTEGER) "
+           "FROM allocation_rows WHERE id BETWEEN ?1 AND ?2 AND t_alloc <= ?3 "
+           "AND (lifetime IS NULL OR t_alloc + lifetime > ?3) GROUP BY stack_id",
+           s->has_weight ? "coalesce(weight, 1.0)" : "1", s->has_weight ? "coalesce(weight, 1.0)" : "1");
+  if (sqlite3_prepare_v2(r->db, sql, -1, &q, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(r->db,
                          "SELECT t_ns, rss_bytes FROM process_samples WHERE proc = ?1 AND t_ns >= ?2 AND t_ns < ?3 "
                          "ORDER BY t_ns",
@@ -363,9 +391,9 @@ static int at_peaks(scan *s) {
   for (size_t i = 0; i < s->nps; i++) {
     pstate *ps = &s->ps[i];
     ft_proc_info *p = ps->p;
-    p->peak_live_bytes = ps->has_peak ? ps->peak_b : 0;
+    p->peak_live_bytes = ps->has_peak ? unfix(ps->peak_b) : 0;
     p->peak_live_ns = ps->has_peak ? ps->peak_t : -1;
-    p->peak_live_allocations = ps->has_peak ? ps->peak_n : 0;
+    p->peak_live_allocations = ps->has_peak ? unfix(ps->peak_n) : 0;
     if (ps->has_peak && ps->min_id <= ps->max_id) {
       sqlite3_reset(q);
       sqlite3_bind_int64(q, 1, ps->min_id);
@@ -447,8 +475,54 @@ static int build_maps(scan *s) {
   return 0;
 }
 
+/* Round the fixed-point sums of the pass (see the file comment). */
+static void unfix_all(scan *s) {
+  ft_report *r = s->r;
+  for (size_t i = 0; i < r->nprocs; i++) {
+    ft_proc_info *p = &r->procs[i];
+    p->short_lived = unfix(p->short_lived);
+    if (s->only_short) continue;
+    int64_t *f[] = {&p->allocations, &p->frees,      &p->bytes,      &p->leaked,    &p->leaked_bytes,
+                    &p->temporary,   &p->mmap_count, &p->mmap_bytes};
+    for (size_t k = 0; k < sizeof f / sizeof *f; k++) *f[k] = unfix(*f[k]);
+    for (int k = 0; k < FT_CHART_SLICES; k++) p->chart_live[k] = unfix(p->chart_live[k]);
+  }
+  for (size_t i = 0; i < r->nstacks; i++) {
+    ft_stack_stats *st = &r->stacks[i];
+    st->short_lived = unfix(st->short_lived);
+    if (s->only_short) continue;
+    int64_t *f[] = {&st->allocations, &st->bytes,     &st->frees,      &st->leaked,
+                    &st->leaked_bytes, &st->temporary, &st->max_live_bytes};
+    for (size_t k = 0; k < sizeof f / sizeof *f; k++) *f[k] = unfix(*f[k]);
+  }
+  if (s->only_short) return; /* the histograms came from the summary tables */
+  for (int b = 0; b < FT_HIST_BUCKETS; b++) {
+    r->size_count[b] = unfix(r->size_count[b]);
+    r->size_bytes[b] = unfix(r->size_bytes[b]);
+  }
+  for (size_t i = 0; i < r->nsites; i++) {
+    ft_site *x = &r->sites[i];
+    for (int b = 0; b < FT_HIST_BUCKETS; b++) {
+      if (x->life_hist) x->life_hist[b] = unfix(x->life_hist[b]);
+      if (x->size_count) x->size_count[b] = unfix(x->size_count[b]);
+      if (x->size_bytes) x->size_bytes[b] = unfix(x->size_bytes[b]);
+    }
+  }
+}
+
+/* Whether allocation_rows has the weight column (traces before issue 5 do not). */
+static int has_weight_column(sqlite3 *db) {
+  sqlite3_stmt *q = NULL;
+  int has = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('allocation_rows') WHERE name = 'weight'", -1,
+                               &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW;
+  sqlite3_finalize(q);
+  return has;
+}
+
 int ft_report_scan(ft_report *r, int only_short_lived, char *err, size_t errlen) {
-  scan s = {.r = r, .only_short = only_short_lived, .err = err, .errlen = errlen};
+  scan s = {.r = r, .only_short = only_short_lived, .err = err, .errlen = errlen,
+            .has_weight = has_weight_column(r->db)};
   int rc = -1;
   s.ps = calloc(r->nprocs ? r->nprocs : 1, sizeof *s.ps);
   if (!s.ps) {
@@ -508,6 +582,7 @@ int ft_report_scan(ft_report *r, int only_short_lived, char *err, size_t errlen)
       memcpy(ps->p->chart_live, ps->col, sizeof ps->col);
     }
   }
+  unfix_all(&s);
   rc = 0;
 out:
   for (size_t i = 0; i < s.nps; i++) free(s.ps[i].heap);

@@ -94,6 +94,10 @@ static int ft_chunk_at(const ft_spill *sp, size_t off, int deep, ft_spill_chunk 
 }
 
 int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
+  return ft_spill_reader_open_from(sp, path, 0, err, errlen);
+}
+
+int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, char *err, size_t errlen) {
   memset(sp, 0, sizeof *sp);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -148,6 +152,15 @@ int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errle
   /* Walk the chunk headers once so callers know up front where the valid
   ** part ends; payloads are not touched, so this is cheap. */
   size_t off = h->header_size;
+  if (from > off) {
+    if (from % 8 != 0 || from > size) {
+      snprintf(err, errlen, "%s: resume offset %zu is not a chunk boundary", path, from);
+      ft_spill_reader_close(sp);
+      return -1;
+    }
+    off = from;
+  }
+  sp->start = off;
   ft_spill_chunk ch;
   const char *why = NULL;
   int r;
@@ -170,7 +183,7 @@ void ft_spill_reader_close(ft_spill *sp) {
 
 void ft_spill_iter_init(ft_spill_iter *it, const ft_spill *sp) {
   it->sp = sp;
-  it->off = sp->map ? sp->hdr.header_size : 0;
+  it->off = sp->map ? sp->start : 0;
 }
 
 int ft_spill_iter_next(ft_spill_iter *it, ft_spill_chunk *ch) {

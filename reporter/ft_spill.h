@@ -23,6 +23,7 @@
 
 typedef struct ft_spill {
   const unsigned char *map; /* the whole file, PROT_READ; NULL when size is 0 */
+  size_t start;             /* offset of the first chunk iterated (ft_spill_reader_open_from) */
   size_t size;              /* file size in bytes */
   ft_file_header hdr;       /* validated copy of the header */
   size_t end;               /* offset just past the last valid chunk */
@@ -49,6 +50,13 @@ typedef struct ft_spill_iter {
 ** first write: nothing to import, sp is left closed); -1 with a one-line
 ** message in err when it is not a readable spill of a version we know. */
 int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errlen);
+
+/* ft_spill_reader_open for a spill read piecewise while it grows (follow
+** mode): the chunks are validated from file offset `from` (a chunk boundary
+** returned by an earlier open's `end`; 0 = the first chunk), and iteration
+** starts there too. What lies before `from` is never read (it may have been
+** punched out). nchunks counts the chunks from there. */
+int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, char *err, size_t errlen);
 
 /* Unmap the file. Safe on a zeroed or already closed ft_spill. */
 void ft_spill_reader_close(ft_spill *sp);

@@ -21,6 +21,7 @@ static const char usage[] =
     "  diff BASE NEW [options]                     compare two traces per call site\n"
     "  export FILE --format massif|folded|pprof -o OUT\n"
     "  query FILE SQL                              run read-only SQL on a trace\n"
+    "  ctl pause|resume|flush|stop PID...          control the recording of running processes\n"
     "\n"
     "  fragtrace COMMAND --help   options of one command\n"
     "  fragtrace --version\n";
@@ -67,6 +68,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "export")) return ft_cmd_export(argc - 1, argv + 1);
   if (!strcmp(cmd, "diff")) return ft_cmd_diff(argc - 1, argv + 1);
   if (!strcmp(cmd, "query")) return ft_cmd_query(argc - 1, argv + 1);
+  if (!strcmp(cmd, "ctl")) return ft_cmd_ctl(argc - 1, argv + 1);
   ft_errorf("unknown command '%s' (see fragtrace --help)", cmd);
   return FT_EXIT_USAGE;
 }

@@ -24,12 +24,17 @@ CREATE TABLE processes(
   cmdline         TEXT,
   start_unix_ns   INTEGER NOT NULL,
   end_ns          INTEGER,              -- ns since start of the last record seen
-  ended_by        TEXT,                 -- 'exit', 'exec' or 'unknown' (killed)
+  ended_by        TEXT,                 -- 'exit', 'exec', 'stop' (recording stopped) or 'unknown' (killed)
   page_size       INTEGER NOT NULL,
   exit_status     INTEGER,              -- exit code, 128+N for signal N, NULL unknown
   events_dropped  INTEGER NOT NULL DEFAULT 0,
   unmatched_frees INTEGER NOT NULL DEFAULT 0,
-  stack_depth     INTEGER
+  stack_depth     INTEGER,
+  sample_bytes    INTEGER,              -- byte sampling: 1 allocation per N bytes on average; NULL = full capture
+  seed            INTEGER,              -- seed of the sampling countdowns (as signed 64-bit)
+  max_size        INTEGER,              -- FRAGTRACE_MAX_SIZE in bytes; NULL = unbounded
+  start_paused    INTEGER,              -- 1: recording began paused (FRAGTRACE_PAUSED / _DELAY_MS)
+  control_signal  INTEGER               -- signal that controls recording; NULL = none
 );
 
 CREATE TABLE threads(
@@ -53,7 +58,8 @@ CREATE TABLE allocation_rows(
   t_alloc     INTEGER NOT NULL,         -- ns since the process started
   lifetime    INTEGER,                  -- ns; NULL when never freed
   free_thread INTEGER,                  -- thread key of the free, NULL when same as allocating thread
-  stack_id    INTEGER
+  stack_id    INTEGER,
+  weight      REAL                      -- 1/p(size) of a byte-sampled heap row; NULL = 1
 );
 
 CREATE VIEW allocations AS
@@ -70,7 +76,8 @@ SELECT r.id                              AS id,
             ELSE (SELECT f.tid FROM threads f WHERE f.thread = r.free_thread) END AS free_tid,
        r.stack_id                        AS stack_id,
        t.proc                            AS proc,
-       r.lifetime                        AS lifetime_ns
+       r.lifetime                        AS lifetime_ns,
+       coalesce(r.weight, 1.0)           AS weight
 FROM allocation_rows r
 JOIN threads t ON t.thread = r.kind_thread >> 3
 JOIN alloc_kinds k ON k.kind = r.kind_thread & 7;
@@ -144,6 +151,7 @@ CREATE TABLE process_samples(
   live_bytes       INTEGER NOT NULL,    -- heap fragtrace saw live at t_ns (rows with t_alloc <= t < t_free)
   live_allocations INTEGER NOT NULL,
   shim_bytes       INTEGER,             -- memory the recorder itself held (part of rss_bytes)
+  usable_live_bytes INTEGER,            -- exact live usable bytes of the latest heap_totals at or before t_ns
   PRIMARY KEY(proc, t_ns)
 ) WITHOUT ROWID;
 
@@ -252,7 +260,8 @@ LEFT JOIN call_sites c ON c.stack_id = s.stack_id AND c.depth = 0;
 CREATE VIEW leaks AS
 SELECT r.id AS id, t.proc AS proc, t.pid AS pid, t.tid AS tid, k.name AS kind, r.address AS address,
        r.size AS size, r.t_alloc AS t_alloc_ns, r.stack_id AS stack_id,
-       c.function AS function, c.file AS file, c.line AS line, c.module AS module
+       c.function AS function, c.file AS file, c.line AS line, c.module AS module,
+       coalesce(r.weight, 1.0) AS weight
 FROM allocation_rows r
 JOIN threads t ON t.thread = r.kind_thread >> 3
 JOIN alloc_kinds k ON k.kind = r.kind_thread & 7
@@ -268,7 +277,8 @@ SELECT r.id AS id, t.proc AS proc, t.pid AS pid, t.tid AS tid, r.stack_id AS sta
        r.t_alloc AS t_alloc_ns, r.lifetime AS lifetime_ns,
        r.lifetime < (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'short_lived_ns') AS short_lived,
        (r.free_thread IS NULL AND (r.next_alloc IS NULL OR r.next_alloc >= r.t_alloc + r.lifetime)) AS temporary,
-       c.function AS function, c.file AS file, c.line AS line
+       c.function AS function, c.file AS file, c.line AS line,
+       coalesce(r.weight, 1.0) AS weight
 FROM (SELECT *, lead(t_alloc) OVER (PARTITION BY kind_thread >> 3 ORDER BY id) AS next_alloc
       FROM allocation_rows) r
 JOIN threads t ON t.thread = r.kind_thread >> 3
@@ -494,3 +504,42 @@ CREATE VIEW pinning_sites AS
 SELECT p.*, c.function AS function, c.file AS file, c.line AS line, c.module AS module
 FROM pinning p
 LEFT JOIN call_sites c ON c.stack_id = p.stack_id AND c.depth = 0;
+
+-- ---------------------------------------------------------------------------
+-- Production mode (issue 5): byte sampling, exact totals, recording control.
+-- schema/README.md, "Production mode (issue 5)", defines every column.
+
+-- The image's exact cumulative heap counters (every allocation, sampled or
+-- not, recorded or paused), one row per FT_CHUNK_TOTALS the shim wrote.
+CREATE TABLE heap_totals(
+  proc              INTEGER NOT NULL,
+  t_ns              INTEGER NOT NULL,
+  allocations       INTEGER NOT NULL,   -- malloc-family allocations since the image started
+  frees             INTEGER NOT NULL,   -- releases of non-NULL blocks
+  bytes             INTEGER NOT NULL,   -- requested bytes of those allocations
+  usable_live_bytes INTEGER NOT NULL,   -- usable bytes allocated - usable bytes released
+  sampled           INTEGER NOT NULL,   -- allocations recorded as events
+  untracked         INTEGER NOT NULL,   -- sampled but not recorded (sampled-block table full)
+  thinned           INTEGER NOT NULL,   -- events not written (spill reached max_size)
+  PRIMARY KEY(proc, t_ns)
+) WITHOUT ROWID;
+
+-- Recording paused / resumed / flushed / stopped, in the image's time.
+CREATE TABLE recording_control(
+  proc   INTEGER NOT NULL,
+  t_ns   INTEGER NOT NULL,
+  action TEXT NOT NULL,                 -- 'pause', 'resume', 'flush', 'stop'
+  source TEXT                           -- 'start', 'signal', 'delay', 'duration'
+);
+
+-- What `record --max-size` deleted to keep the trace under the limit: one
+-- row per process and thinning round. Summaries were computed before.
+CREATE TABLE thinning(
+  what         TEXT NOT NULL,           -- 'allocation_rows', 'process_samples', 'buddyinfo_samples'
+  proc         INTEGER NOT NULL,
+  t_ns         INTEGER,                 -- how far the process was imported when it ran (its end_ns then)
+  rows_deleted INTEGER NOT NULL,        -- rows of `what` deleted (buddyinfo: one per node/zone/order)
+  first_id     INTEGER,                 -- allocation_rows: smallest and largest id deleted
+  last_id      INTEGER,
+  before_t_ns  INTEGER                  -- largest t_alloc (samples: t_ns) among the rows deleted
+);

@@ -9,17 +9,23 @@
 
 #include "ft_itest.h"
 
-/* Row id of the mmap row at address a of the given size in pages; fails the
-** test (after a dump) unless there is exactly one. */
-static long long map_row(sqlite3 *d, long long a, long long pages, long long ps) {
-  long long n = ft_q_int(d, "SELECT count(*) FROM allocations WHERE kind = 'mmap' AND address = %lld AND size = %lld",
-                         a, pages * ps);
-  if (n != 1) {
+/* Row id of the first mmap row at address a of the given size in pages
+** allocated at or after `since`: each case of the program starts after the
+** one before it, and the kernel may give a later case the address (and
+** size) of an earlier case's mapping. Fails the test (after a dump) when
+** there is none. */
+static long long map_row_since(sqlite3 *d, long long a, long long pages, long long ps, long long since) {
+  const char *where = ft_fmt("kind = 'mmap' AND address = %lld AND size = %lld AND t_alloc_ns >= %lld", a,
+                             pages * ps, since);
+  if (ft_q_int(d, "SELECT count(*) FROM allocations WHERE %s", where) == 0) {
     ft_q_dump(d, "SELECT id, address, size, t_alloc_ns, t_free_ns, stack_id FROM allocations WHERE kind = 'mmap'");
-    fail_msg("%lld mmap rows at %#llx of %lld pages, expected 1", n, a, pages);
+    fail_msg("no mmap row at %#llx of %lld pages since %lld ns", a, pages, since);
   }
-  return ft_q_int(d, "SELECT id FROM allocations WHERE kind = 'mmap' AND address = %lld AND size = %lld", a,
-                  pages * ps);
+  return ft_q_int(d, "SELECT id FROM allocations WHERE %s ORDER BY t_alloc_ns, id LIMIT 1", where);
+}
+
+static long long map_row(sqlite3 *d, long long a, long long pages, long long ps) {
+  return map_row_since(d, a, pages, ps, 0);
 }
 
 static long long col(sqlite3 *d, const char *c, long long id) {
@@ -76,7 +82,8 @@ static void test_mmap_rows(void **state) {
                         col(d, "stack_id", ry)), 4);
 
   /* 3. mremap 2 -> 8 pages: old row ends, an 8-page row starts no earlier. */
-  long long og = map_row(d, g, 2, ps), ng = map_row(d, h, 8, ps);
+  long long t3 = col(d, "t_free_ns", rx); /* case 3 begins after case 2's split */
+  long long og = map_row_since(d, g, 2, ps, t3), ng = map_row_since(d, h, 8, ps, t3);
   ft_expect_true("old mapping ended", !is_null(d, "t_free_ns", og));
   ft_expect_true("old row ended no later than the new began", col(d, "t_free_ns", og) <= col(d, "t_alloc_ns", ng));
   ft_expect_true("new row id after the old", ng > og);
@@ -86,8 +93,9 @@ static void test_mmap_rows(void **state) {
   ** begins; remnants [0,1) and [2,4) carry the old stack; all three end
   ** together at the final munmap. */
   long long f = ft_kv(r.out, "fix");
-  long long base = map_row(d, f, 4, ps), over = map_row(d, f + ps, 1, ps);
-  long long fl = map_row(d, f, 1, ps), fr = map_row(d, f + 2 * ps, 2, ps);
+  long long t4 = col(d, "t_free_ns", og); /* case 4 begins after case 3's mremap */
+  long long base = map_row_since(d, f, 4, ps, t4), over = map_row_since(d, f + ps, 1, ps, t4);
+  long long fl = map_row_since(d, f, 1, ps, t4), fr = map_row_since(d, f + 2 * ps, 2, ps, t4);
   ft_expect_eq("fixed row begins when the old row ends", col(d, "t_alloc_ns", over), col(d, "t_free_ns", base));
   ft_expect_true("fixed row from its own call site", col(d, "stack_id", over) != col(d, "stack_id", base));
   for (int i = 0; i < 2; i++) {
@@ -102,11 +110,13 @@ static void test_mmap_rows(void **state) {
 
   /* 5. mremap shrink in place: 6-page row ends, 2-page row at the same address. */
   long long s = ft_kv(r.out, "shrink");
-  long long big = map_row(d, s, 6, ps), small = map_row(d, s, 2, ps);
+  long long t5 = col(d, "t_alloc_ns", over); /* case 5 begins after case 4's MAP_FIXED */
+  long long big = map_row_since(d, s, 6, ps, t5), small = map_row_since(d, s, 2, ps, t5);
   ft_expect_true("shrunk row after the old one", small > big && col(d, "t_free_ns", big) <= col(d, "t_alloc_ns", small));
   ft_expect_true("shrunk mapping unmapped", !is_null(d, "t_free_ns", small));
   ft_expect_eq("no 4-page remnant of the shrink",
-               ft_q_int(d, "SELECT count(*) FROM allocations WHERE kind = 'mmap' AND address = %lld", s + 2 * ps), 0);
+               ft_q_int(d, "SELECT count(*) FROM allocations WHERE kind = 'mmap' AND address = %lld AND t_alloc_ns >= %lld",
+                        s + 2 * ps, t5), 0);
 
   /* Mapping rows never end before they begin; nothing unmatched. */
   ft_expect_eq("mmap rows ending before they begin",

@@ -57,6 +57,14 @@ static void defaults(void **state) {
   assert_int_equal(c.smaps_ms, 1000);
   assert_int_equal(c.mallinfo_ms, 1000);
   assert_string_equal(c.proc_dir, "/proc");
+  assert_int_equal(c.sample_bytes, 0);
+  assert_int_equal(c.seed, 0);
+  assert_int_equal(c.sample_table, 1 << 18);
+  assert_int_equal(c.paused, 0);
+  assert_int_equal(c.delay_ms, 0);
+  assert_int_equal(c.duration_ms, 0);
+  assert_int_equal(c.control_signal, SIGRTMIN + 5);
+  assert_int_equal(c.max_size, 0);
   assert_int_equal(warnings, 0);
 }
 
@@ -161,6 +169,125 @@ static void parse_long_edges(void **state) {
   assert_int_equal(ft_parse_long(NULL, 0, 10, &v), -1);
 }
 
+/* Production mode settings (issue 5), all valid. */
+static void production_values(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_SAMPLE_BYTES", "512K");
+  setenv_fake("FRAGTRACE_SEED", "18446744073709551615");
+  setenv_fake("FRAGTRACE_SAMPLE_TABLE", "5000"); /* rounded up to 8192 */
+  setenv_fake("FRAGTRACE_PAUSED", "1");
+  setenv_fake("FRAGTRACE_DELAY_MS", "86400000");
+  setenv_fake("FRAGTRACE_DURATION_MS", "31536000000");
+  setenv_fake("FRAGTRACE_SIGNAL", "SIGUSR2");
+  setenv_fake("FRAGTRACE_MAX_SIZE", "64MiB");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(warnings, 0);
+  assert_int_equal(c.sample_bytes, 524288);
+  assert_true(c.seed == UINT64_MAX);
+  assert_int_equal(c.sample_table, 8192);
+  assert_int_equal(c.paused, 1);
+  assert_int_equal(c.delay_ms, 86400000);
+  assert_int_equal(c.duration_ms, 31536000000L);
+  assert_int_equal(c.control_signal, SIGUSR2);
+  assert_int_equal(c.max_size, 64u << 20);
+}
+
+/* Each bad production value: one warning, the default kept. */
+static void production_bad_values(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_SAMPLE_BYTES", "2T"); /* above 2^40 */
+  setenv_fake("FRAGTRACE_SEED", "18446744073709551616");
+  setenv_fake("FRAGTRACE_SAMPLE_TABLE", "512");
+  setenv_fake("FRAGTRACE_PAUSED", "yes");
+  setenv_fake("FRAGTRACE_DELAY_MS", "86400001");
+  setenv_fake("FRAGTRACE_DURATION_MS", "-1");
+  setenv_fake("FRAGTRACE_SIGNAL", "SEGV");
+  setenv_fake("FRAGTRACE_MAX_SIZE", "12X");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(warnings, 8);
+  assert_int_equal(c.sample_bytes, 0);
+  assert_int_equal(c.seed, 0);
+  assert_int_equal(c.sample_table, 1 << 18);
+  assert_int_equal(c.paused, 0);
+  assert_int_equal(c.delay_ms, 0);
+  assert_int_equal(c.duration_ms, 0);
+  assert_int_equal(c.control_signal, SIGRTMIN + 5);
+  assert_int_equal(c.max_size, 0);
+}
+
+static void production_edges(void **state) {
+  (void)state;
+  setenv_fake("FRAGTRACE_SAMPLE_BYTES", "1T"); /* exactly 2^40 */
+  setenv_fake("FRAGTRACE_SAMPLE_TABLE", "64M");  /* 2^26, the maximum */
+  setenv_fake("FRAGTRACE_SIGNAL", "none");
+  ft_config c;
+  ft_config_load(&c, fake_getenv, fake_warn);
+  assert_int_equal(warnings, 0);
+  assert_true(c.sample_bytes == (uint64_t)1 << 40);
+  assert_int_equal(c.sample_table, 1 << 26);
+  assert_int_equal(c.control_signal, 0);
+}
+
+/* Signal names and numbers: what ft_parse_signal accepts and refuses. */
+static void signal_names(void **state) {
+  (void)state;
+  int s = -1;
+  assert_int_equal(ft_parse_signal("0", &s), 0);
+  assert_int_equal(s, 0);
+  assert_int_equal(ft_parse_signal("NONE", &s), 0);
+  assert_int_equal(s, 0);
+  assert_int_equal(ft_parse_signal("USR1", &s), 0);
+  assert_int_equal(s, SIGUSR1);
+  assert_int_equal(ft_parse_signal("sigusr2", &s), 0);
+  assert_int_equal(s, SIGUSR2);
+  assert_int_equal(ft_parse_signal("RTMIN", &s), 0);
+  assert_int_equal(s, SIGRTMIN);
+  assert_int_equal(ft_parse_signal("SIGRTMIN+5", &s), 0);
+  assert_int_equal(s, SIGRTMIN + 5);
+  assert_int_equal(ft_parse_signal("rtmax-2", &s), 0);
+  assert_int_equal(s, SIGRTMAX - 2);
+  assert_int_equal(ft_parse_signal("RTMAX", &s), 0);
+  assert_int_equal(s, SIGRTMAX);
+  char num[16];
+  snprintf(num, sizeof num, "%d", SIGRTMIN + 3);
+  assert_int_equal(ft_parse_signal(num, &s), 0);
+  assert_int_equal(s, SIGRTMIN + 3);
+  snprintf(num, sizeof num, "%d", SIGUSR1);
+  assert_int_equal(ft_parse_signal(num, &s), 0);
+  assert_int_equal(s, SIGUSR1);
+  s = 77;
+  static const char *const bad[] = {"", "9", "11", "KILL", "SIGSEGV", "RTMIN-1", "RTMAX+1", "RTMIN+", "RTMIN+x",
+                                    "RTMIN+100", "USR3", "65", "-1", " USR1", "SIG"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (ft_parse_signal(bad[i], &s) != -1) fail_msg("'%s' accepted as a control signal", bad[i]);
+    assert_int_equal(s, 77); /* untouched on failure */
+  }
+}
+
+static void parse_bytes_and_u64(void **state) {
+  (void)state;
+  uint64_t v = 0;
+  assert_int_equal(ft_parse_bytes("0", &v), 0);
+  assert_true(v == 0);
+  assert_int_equal(ft_parse_bytes("4k", &v), 0);
+  assert_true(v == 4096);
+  assert_int_equal(ft_parse_bytes("3GB", &v), 0);
+  assert_true(v == 3ull << 30);
+  assert_int_equal(ft_parse_bytes("7B", &v), 0);
+  assert_true(v == 7);
+  assert_int_equal(ft_parse_bytes("16777216T", &v), -1); /* 2^64: overflow */
+  assert_int_equal(ft_parse_bytes("k", &v), -1);
+  assert_int_equal(ft_parse_bytes("1kk", &v), -1);
+  assert_int_equal(ft_parse_bytes("-1", &v), -1);
+  assert_int_equal(ft_parse_u64("18446744073709551615", &v), 0);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(ft_parse_u64("18446744073709551616", &v), -1);
+  assert_int_equal(ft_parse_u64("1 ", &v), -1);
+  assert_int_equal(ft_parse_u64("", &v), -1);
+}
+
 static void expand_output(void **state) {
   (void)state;
   char out[64];
@@ -182,6 +309,11 @@ int main(void) {
       cmocka_unit_test_setup(bad_output_template, reset),
       cmocka_unit_test_setup(parse_long_edges, reset),
       cmocka_unit_test_setup(expand_output, reset),
+      cmocka_unit_test_setup(production_values, reset),
+      cmocka_unit_test_setup(production_bad_values, reset),
+      cmocka_unit_test_setup(production_edges, reset),
+      cmocka_unit_test_setup(signal_names, reset),
+      cmocka_unit_test_setup(parse_bytes_and_u64, reset),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,7 +174,8 @@ static ft_frag_rows ft_rows(const trow *r, size_t n) {
                         offsetof(trow, t_alloc),
                         offsetof(trow, t_free),
                         offsetof(trow, stack),
-                        offsetof(trow, kind)};
+                        offsetof(trow, kind),
+                        0 /* full capture: every weight 1 */};
 }
 
 static void test_window_choice(void **state) {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -1093,14 +1094,18 @@ static uint64_t rnd(uint64_t *x) {
   return *x;
 }
 
-/* Random traces: threads allocating (all kinds, sizes from 0 to 2^40, four
-** stacks and none), freeing their own and others' blocks, mapping and
-** unmapping pieces, at a clock that often does not move (ties within and
-** across threads); samples with repeated times; several images. The
-** summary tables must equal their documented queries. */
-static void test_summaries_random(void **state) {
-  fx *f = *state;
-  sb s = {0};
+/* Append a MODE chunk: byte sampling with mean n bytes (0: full capture). */
+static void sb_mode(sb *s, uint64_t n, uint64_t seed, uint32_t flags) {
+  ft_mode m = {.sample_bytes = n, .seed = seed, .max_size = 0, .flags = flags, .control_signal = 0};
+  sb_chunk(s, FT_CHUNK_MODE, 0, &m, sizeof m);
+}
+
+/* Four random images written as spills of fixture f (see
+** test_summaries_random). sample_bytes > 0 marks them byte-sampled (the
+** events are the same: any recorded trace is a possible sample), and
+** max_shift bounds the large sizes at 2^max_shift. */
+static void random_images(fx *f, sb *sp, uint64_t sample_bytes, unsigned max_shift) {
+  sb s = *sp;
   uint64_t x = 0x9e3779b97f4a7c15ull;
   enum { NT = 3, NEV = 3000 };
   for (int img = 0; img < 4; img++) {
@@ -1109,7 +1114,9 @@ static void test_summaries_random(void **state) {
     for (int t = 0; t < NT; t++) ev[t] = calloc(NEV, sizeof **ev);
     uint64_t live[512], maps[64], now = 0, next_addr = 0x10000;
     size_t nlive = 0, nmaps = 0;
-    sb_header(&s, 100 + img, 1, 1000 + (uint64_t)img, 5000 + (uint64_t)img, 0, 0);
+    sb_header(&s, 100 + img, 1, 1000 + (uint64_t)img, 5000 + (uint64_t)img,
+              sample_bytes ? FT_FLAG_SAMPLED : 0, 0);
+    if (sample_bytes) sb_mode(&s, sample_bytes, 7, 0);
     for (int i = 0; i < NEV; i++) {
       now += rnd(&x) % 4 == 0 ? rnd(&x) % (img == 3 ? 100000 : 7) : 0;
       int t = (int)(rnd(&x) % NT);
@@ -1117,7 +1124,7 @@ static void test_summaries_random(void **state) {
       unsigned what = (unsigned)(r >> 8) % 16;
       /* few distinct sizes, so that maxima repeat (the first one counts) */
       uint64_t size = (r >> 16) % 5 == 0   ? 0
-                      : (r >> 20) % 9 == 0 ? (uint64_t)1 << (r >> 24) % 41
+                      : (r >> 20) % 9 == 0 ? (uint64_t)1 << (r >> 24) % (max_shift + 1)
                                            : 8 * ((r >> 24) % 4);
       ft_event *e = &ev[t][nev[t]++];
       if (what < 6 && nlive < 512) {
@@ -1149,6 +1156,18 @@ static void test_summaries_random(void **state) {
     sb_exit(&s, now + (uint64_t)img * 13, 0);
     fx_write(f, &s, 0);
   }
+  *sp = s;
+}
+
+/* Random traces: threads allocating (all kinds, sizes from 0 to 2^40, four
+** stacks and none), freeing their own and others' blocks, mapping and
+** unmapping pieces, at a clock that often does not move (ties within and
+** across threads); samples with repeated times; several images. The
+** summary tables must equal their documented queries. */
+static void test_summaries_random(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  random_images(f, &s, 0, 40);
   fx_import(f);
   assert_int_equal(q_int(f->db, "SELECT count(*) FROM process_stats"), 4);
   /* the traces are what the test means them to be: ties, all cases */
@@ -1158,6 +1177,150 @@ static void test_summaries_random(void **state) {
   assert_true(q_int(f->db, "SELECT count(*) FROM allocations WHERE free_tid <> tid") > 100);
   assert_true(q_int(f->db, "SELECT max(bucket) FROM site_size_hist") >= 30);
   assert_true(q_int(f->db, "SELECT sum(mmap_count) FROM process_stats") > 100);
+  check_summaries(f->db);
+  free(s.b);
+}
+
+/* The weight the importer must give a heap row of size n sampled with mean
+** N: 1/p rounded to a multiple of 1/4096 (schema/README.md). */
+static double want_weight(uint64_t n, uint64_t N) {
+  double p = -expm1(-(double)(n ? n : 1) / (double)N);
+  return floor(4096.0 / p + 0.5) / 4096.0;
+}
+
+/* Byte-sampled random traces: heap rows carry weights (mmap rows none),
+** every summary table is the weighted sum its documented query computes,
+** the estimates are not the row counts, and no pinning is computed. */
+static void test_summaries_sampled(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  random_images(f, &s, 1000, 28);
+  fx_import(f);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM processes WHERE sample_bytes = 1000 AND seed = 7"), 4);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM allocation_rows WHERE (kind_thread & 7) = 4 "
+                                "AND weight IS NOT NULL"), 0);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM allocation_rows WHERE (kind_thread & 7) <> 4 "
+                                "AND weight IS NULL"), 0);
+  /* weights as documented, exactly */
+  sqlite3_stmt *q;
+  assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT size, weight FROM allocation_rows WHERE weight IS NOT NULL",
+                                      -1, &q, NULL), SQLITE_OK);
+  int n = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    uint64_t size = (uint64_t)sqlite3_column_int64(q, 0);
+    if (sqlite3_column_double(q, 1) != want_weight(size, 1000))
+      fail_msg("size %llu: weight %.17g, want %.17g", (unsigned long long)size, sqlite3_column_double(q, 1),
+               want_weight(size, 1000));
+    n++;
+  }
+  sqlite3_finalize(q);
+  assert_true(n > 1000);
+  /* the estimates are weighted: far more allocations than rows */
+  assert_true(q_int(f->db, "SELECT sum(allocations) FROM process_stats") >
+              10 * q_int(f->db, "SELECT count(*) FROM allocation_rows"));
+  assert_true(q_int(f->db, "SELECT sum(allocations) FROM site_windows") >
+              10 * q_int(f->db, "SELECT count(*) FROM allocation_rows WHERE stack_id IS NOT NULL"));
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM pinning_totals"), 0);
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM pinning"), 0);
+  check_summaries(f->db);
+  free(s.b);
+}
+
+/* Production-mode chunks: MODE into processes, TOTALS into heap_totals
+** (exact, the later of equal times), CONTROL into recording_control, STOP
+** ends the image's recording, usable_live_bytes of samples from the latest
+** totals; frees of blocks allocated while paused stay unmatched. */
+static void test_production_chunks(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 300, 1, 1000, 5000, FT_FLAG_SAMPLED, 0);
+  ft_mode m = {.sample_bytes = 4096, .seed = 42, .max_size = 1 << 20, .flags = FT_MODE_START_PAUSED,
+               .control_signal = 12};
+  sb_chunk(&s, FT_CHUNK_MODE, 0, &m, sizeof m);
+  const ft_control ctl[] = {{0, FT_CTL_PAUSE, FT_CTLSRC_START},   {50, FT_CTL_RESUME, FT_CTLSRC_DELAY},
+                            {60, FT_CTL_FLUSH, FT_CTLSRC_SIGNAL}, {90, FT_CTL_STOP, FT_CTLSRC_DURATION},
+                            {91, 9, 1}};
+  const ft_totals tot[] = {{30, 10, 2, 1000, 1100, 200, 0, 0, 0, 0},
+                           {60, 20, 4, 3000, 3300, 400, 1, 0, 0, 0},
+                           {60, 21, 5, 3100, 3400, 500, 2, 1, 3, 0}, /* same time, later: wins */
+                           {90, 30, 6, 5000, 5600, 600, 3, 1, 4, 0}};
+  sb_chunk(&s, FT_CHUNK_CONTROL, 0, &ctl[0], sizeof *ctl);
+  sb_sample(&s, 20, 100, 200);
+  sb_chunk(&s, FT_CHUNK_TOTALS, 0, &tot[0], sizeof *tot);
+  sb_sample(&s, 40, 100, 200);
+  sb_chunk(&s, FT_CHUNK_CONTROL, 0, &ctl[1], sizeof *ctl);
+  SB_EVENTS(&s, 300, MALLOC(55, 0x1000, 64), MALLOC(56, 0x2000, 1 << 20), MMAP(57, 0x40000000, PG),
+            FREE(70, 0x1000), FREE(75, 0x9999));
+  sb_chunk(&s, FT_CHUNK_TOTALS, 0, &tot[1], sizeof *tot);
+  sb_chunk(&s, FT_CHUNK_TOTALS, 0, &tot[2], sizeof *tot);
+  sb_chunk(&s, FT_CHUNK_CONTROL, 0, &ctl[2], sizeof *ctl);
+  sb_sample(&s, 60, 100, 200);
+  sb_chunk(&s, FT_CHUNK_TOTALS, 0, &tot[3], sizeof *tot);
+  sb_chunk(&s, FT_CHUNK_CONTROL, 0, &ctl[3], sizeof *ctl);
+  sb_chunk(&s, FT_CHUNK_CONTROL, 0, &ctl[4], sizeof *ctl); /* unknown action: an anomaly */
+  sb_sample(&s, 100, 100, 200);
+  sb_exit(&s, 120, 0);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT sample_bytes||' '||seed||' '||max_size||' '||start_paused||' '||"
+                                   "control_signal||' '||ended_by||' '||exit_status||' '||end_ns||' '||"
+                                   "unmatched_frees FROM processes"),
+                      "4096 42 1048576 1 12 stop 0 120 1");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||allocations||':'||frees||':'||bytes||':'||"
+                                   "usable_live_bytes||':'||sampled||':'||untracked||':'||thinned, ' ') "
+                                   "FROM (SELECT * FROM heap_totals ORDER BY t_ns)"),
+                      "30:10:2:1000:900:0:0:0 60:21:5:3100:2900:2:1:3 90:30:6:5000:5000:3:1:4");
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||action||':'||source, ' ') "
+                                   "FROM (SELECT * FROM recording_control ORDER BY rowid)"),
+                      "0:pause:start 50:resume:delay 60:flush:signal 90:stop:duration");
+  assert_int_equal(anomalies(f->db), 1);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(t_ns||':'||IFNULL(usable_live_bytes,'-'), ' ') "
+                                   "FROM (SELECT * FROM process_samples ORDER BY t_ns)"),
+                      "20:- 40:900 60:2900 100:5000");
+  /* weights: 64 B sampled with p = 1 - exp(-1/64); 1 MiB certainly (1.0); mmap rows NULL */
+  double w64 = want_weight(64, 4096);
+  char want[128];
+  snprintf(want, sizeof want, "%.17g 1.0 -", w64);
+  sqlite3_stmt *q;
+  assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT weight FROM allocation_rows ORDER BY id", -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_true(sqlite3_column_double(q, 0) == w64);
+  assert_true(w64 > 64.0 && w64 < 65.0);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_true(sqlite3_column_type(q, 0) == SQLITE_FLOAT && sqlite3_column_double(q, 0) == 1.0);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+  sqlite3_finalize(q);
+  /* estimates: round(w64 + 1 + 1) allocations, bytes round(64 w64) + 1 MiB + one page */
+  assert_int_equal(q_int(f->db, "SELECT allocations FROM process_stats"), (long long)floor(w64 + 2 + 0.5));
+  assert_int_equal(q_int(f->db, "SELECT bytes FROM process_stats"),
+                   (long long)floor(64 * w64 + 0.5) + (1 << 20) + PG);
+  assert_int_equal(q_int(f->db, "SELECT frees FROM process_stats"), (long long)floor(w64 + 0.5));
+  assert_int_equal(q_int(f->db, "SELECT live_allocations FROM process_samples WHERE t_ns = 60"),
+                   (long long)floor(w64 + 2 + 0.5));
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM pinning_totals"), 0);
+  check_summaries(f->db);
+  free(s.b);
+}
+
+/* A MODE chunk in full capture: mode columns, no weights, pinning computed. */
+static void test_mode_full(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  sb_header(&s, 301, 1, 1000, 5000, 0, 0);
+  sb_mode(&s, 0, 99, 0);
+  SB_EVENTS(&s, 301, MALLOC(5, 0x1000, 64), FREE(6, 0x1000), MALLOC(7, 0x2000, 64));
+  sb_exit(&s, 10, 0);
+  fx_write(f, &s, 0);
+  fx_import(f);
+  assert_string_equal(q_str(f->db, "SELECT IFNULL(sample_bytes,'-')||' '||seed||' '||IFNULL(max_size,'-')||' '||"
+                                   "start_paused||' '||IFNULL(control_signal,'-')||' '||ended_by FROM processes"),
+                      "- 99 - 0 - exit");
+  assert_int_equal(q_int(f->db, "SELECT count(*) FROM allocation_rows WHERE weight IS NOT NULL"), 0);
+  assert_string_equal(q_str(f->db, "SELECT group_concat(weight) FROM allocations"), "1.0,1.0");
+  assert_int_equal(q_int(f->db, "SELECT allocations FROM process_stats"), 2);
+  assert_true(q_int(f->db, "SELECT count(*) FROM pinning_totals") > 0);
   check_summaries(f->db);
   free(s.b);
 }
@@ -1190,6 +1353,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_append, setup, teardown),
       cmocka_unit_test_setup_teardown(test_summaries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_summaries_random, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_summaries_sampled, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_production_chunks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_mode_full, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

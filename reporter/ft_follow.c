@@ -1,0 +1,353 @@
+/*
+** ft_follow.c — tailing spills while the program runs, and bounding a
+** trace's size by thinning (see ft_follow.h).
+**
+** Tailing reads chunk headers with pread() from where the last poll
+** stopped, so a poll costs one read per new chunk (a few per drain), never a
+** rescan. A chunk counts once all of it (header, payload, padding) is in the
+** file: the shim appends each chunk with one write(), so a partial chunk is
+** one still being written, and the next poll sees it whole.
+**
+** Thinning deletes allocation rows oldest first by id (ids follow the
+** merge, so that is allocation order within an image), and only rows that
+** were freed: live rows are the leaks and the pinning replay's input, and
+** every summary (process_stats, site_stats, histograms, site_windows,
+** heap_timeline, process_samples.live_*, heap_totals) was computed from all
+** rows before any was deleted, so the summaries stay exact. The size is
+** measured as the pages in use, (page_count - freelist_count) * page_size,
+** and the file is VACUUMed with 4 KiB pages at the end so what is left on
+** disk is that. Between commits of a live recording nothing is VACUUMed:
+** the next epoch's rows fill the pages the thinning freed.
+*/
+#include "ft_follow.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ft_format.h"
+
+/* ------------------------------------------------------------------------ */
+/* Tailing spills                                                            */
+
+int ft_tails_init(ft_tails *ts, const char *dir) {
+  memset(ts, 0, sizeof *ts);
+  ts->dir = strdup(dir);
+  return ts->dir ? 0 : -1;
+}
+
+/* Whether path is already followed. */
+static int ft_tails_has(const ft_tails *ts, const char *path) {
+  for (size_t i = 0; i < ts->n; i++)
+    if (!strcmp(ts->t[i].path, path)) return 1;
+  return 0;
+}
+
+/* Follow the spills of the directory not seen yet. Returns 0 or -1 (OOM). */
+static int ft_tails_discover(ft_tails *ts) {
+  DIR *d = opendir(ts->dir);
+  if (!d) return 0; /* not there (yet, or any more): nothing to follow */
+  struct dirent *e;
+  int rc = 0;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len < 9 || strcmp(e->d_name + len - 8, ".ftspill") != 0) continue;
+    size_t need = strlen(ts->dir) + len + 2;
+    char *path = malloc(need);
+    if (!path) {
+      rc = -1;
+      break;
+    }
+    snprintf(path, need, "%s/%s", ts->dir, e->d_name);
+    if (ft_tails_has(ts, path)) {
+      free(path);
+      continue;
+    }
+    if (ts->n == ts->cap) {
+      size_t nc = ts->cap ? 2 * ts->cap : 16;
+      ft_tail *nt = realloc(ts->t, nc * sizeof *nt);
+      if (!nt) {
+        free(path);
+        rc = -1;
+        break;
+      }
+      ts->t = nt;
+      ts->cap = nc;
+    }
+    ts->t[ts->n++] = (ft_tail){.path = path, .fd = -1};
+  }
+  closedir(d);
+  return rc;
+}
+
+/* Open t and read its header once it is all there. Returns 1 when the
+** header is read (now or before), 0 when not yet. */
+static int ft_tail_header(ft_tail *t) {
+  if (t->fd >= 0 && t->off) return 1;
+  if (t->fd < 0) t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
+  if (t->fd < 0) return 0;
+  ft_file_header h;
+  ssize_t got = pread(t->fd, &h, sizeof h, 0);
+  if (got < (ssize_t)sizeof h) return 0; /* still being written */
+  if (memcmp(h.magic, FT_SPILL_MAGIC, 8) != 0 || h.version != FT_SPILL_VERSION ||
+      h.header_size < sizeof h || h.header_size % 8) {
+    t->bad = 1; /* the final import says what is wrong with it */
+    return 0;
+  }
+  t->pid = h.pid;
+  t->off = h.header_size;
+  return 1;
+}
+
+/* Scan the complete chunks appended to t since the last call. */
+static void ft_tail_scan(ft_tail *t, int *grew, int *flushed, uint64_t *bytes) {
+  if (t->bad || !ft_tail_header(t)) return;
+  struct stat st;
+  if (fstat(t->fd, &st) != 0) return;
+  uint64_t size = (uint64_t)st.st_size;
+  while (t->off + sizeof(ft_chunk) <= size) {
+    ft_chunk c;
+    if (pread(t->fd, &c, sizeof c, (off_t)t->off) != (ssize_t)sizeof c) return;
+    uint64_t whole = sizeof c + (((uint64_t)c.len + 7u) & ~(uint64_t)7u);
+    if (t->off + whole > size) return; /* being written: next poll */
+    if (c.type == 0 || c.type > FT_CHUNK_TYPE_MAX) { /* garbage: stop following this one */
+      t->bad = 1;
+      return;
+    }
+    if (c.type == FT_CHUNK_CONTROL && c.len >= sizeof(ft_control)) {
+      ft_control k;
+      if (pread(t->fd, &k, sizeof k, (off_t)(t->off + sizeof c)) != (ssize_t)sizeof k) return;
+      if (k.action == FT_CTL_FLUSH) {
+        t->flushes++;
+        *flushed = 1;
+      } else if (k.action == FT_CTL_STOP) {
+        t->stopped = 1;
+      }
+    } else if (c.type == FT_CHUNK_EXIT || c.type == FT_CHUNK_EXEC) {
+      t->gone = 1;
+    }
+    t->off += whole;
+    *grew = 1;
+    *bytes += whole;
+  }
+}
+
+int ft_tails_poll(ft_tails *ts, int *grew, int *flushed) {
+  *grew = *flushed = 0;
+  if (ft_tails_discover(ts) != 0) return -1;
+  for (size_t i = 0; i < ts->n; i++) ft_tail_scan(&ts->t[i], grew, flushed, &ts->bytes);
+  return 0;
+}
+
+int ft_tails_all_stopped(const ft_tails *ts) {
+  int any_stop = 0;
+  for (size_t i = 0; i < ts->n; i++) {
+    const ft_tail *t = &ts->t[i];
+    if (t->bad) continue;
+    if (!t->stopped && !t->gone) return 0;
+    any_stop |= t->stopped;
+  }
+  return any_stop;
+}
+
+void ft_tails_free(ft_tails *ts) {
+  for (size_t i = 0; i < ts->n; i++) {
+    if (ts->t[i].fd >= 0) close(ts->t[i].fd);
+    free(ts->t[i].path);
+  }
+  free(ts->t);
+  free(ts->dir);
+  memset(ts, 0, sizeof *ts);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Thinning                                                                  */
+
+/* The single integer of a query (0 when no row or NULL), -1 on error. */
+static int64_t ft_q1(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return -1;
+  int64_t v = 0;
+  int rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW) v = sqlite3_column_int64(q, 0);
+  else if (rc != SQLITE_DONE) v = -1;
+  sqlite3_finalize(q);
+  return v;
+}
+
+int64_t ft_trace_used_bytes(sqlite3 *db) {
+  int64_t pages = ft_q1(db, "PRAGMA page_count"), fl = ft_q1(db, "PRAGMA freelist_count"),
+          ps = ft_q1(db, "PRAGMA page_size");
+  if (pages < 0 || fl < 0 || ps <= 0) return -1;
+  return (pages - fl) * ps;
+}
+
+/* Run sql; on failure put "<what>: <message>" in err. 0 or -1. */
+static int ft_fexec(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen) {
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+  snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
+  return -1;
+}
+
+/* Delete the k oldest freed allocation rows in one transaction, recording
+** a thinning row per process. *deleted gets the count. 0 or -1. */
+static int ft_thin_rows(sqlite3 *db, int64_t k, int64_t *deleted, char *err, size_t errlen) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "BEGIN IMMEDIATE;"
+           "CREATE TEMP TABLE ft_thin_ids(id INTEGER PRIMARY KEY);"
+           "INSERT INTO ft_thin_ids SELECT id FROM allocation_rows WHERE lifetime IS NOT NULL "
+           " ORDER BY id LIMIT %lld;"
+           /* One row per process: the rows' thread says which. t_ns: how far
+           ** the process was imported when this ran. */
+           "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns) "
+           " SELECT 'allocation_rows', t.proc, (SELECT end_ns FROM processes p WHERE p.proc = t.proc), "
+           "  count(*), min(a.id), max(a.id), max(a.t_alloc) "
+           " FROM ft_thin_ids i JOIN allocation_rows a ON a.id = i.id JOIN threads t ON t.thread = a.kind_thread >> 3 "
+           " GROUP BY t.proc;"
+           "DELETE FROM allocation_rows WHERE id IN (SELECT id FROM ft_thin_ids);",
+           (long long)k);
+  if (ft_fexec(db, sql, "thinning allocation rows", err, errlen) != 0) {
+    sqlite3_exec(db, "ROLLBACK; DROP TABLE IF EXISTS temp.ft_thin_ids", NULL, NULL, NULL);
+    return -1;
+  }
+  *deleted = sqlite3_changes(db);
+  if (ft_fexec(db, "DROP TABLE temp.ft_thin_ids; COMMIT", "thinning allocation rows", err, errlen) != 0) {
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+  }
+  return 0;
+}
+
+/* Halve the older half of every process's process samples and buddyinfo
+** snapshots (keep every other one), recording it. *deleted gets the sample
+** rows deleted. 0 or -1. */
+static int ft_thin_samples(sqlite3 *db, int64_t *deleted, char *err, size_t errlen) {
+  /* Samples of a process numbered in time order; the odd ones of the first
+  ** half go. buddyinfo snapshots are numbered by distinct t_ns. */
+  static const char sql[] =
+      "BEGIN IMMEDIATE;"
+      "CREATE TEMP TABLE ft_thin_ps AS SELECT proc, t_ns FROM ("
+      " SELECT proc, t_ns, row_number() OVER (PARTITION BY proc ORDER BY t_ns) AS rn,"
+      "  count(*) OVER (PARTITION BY proc) AS n FROM process_samples)"
+      " WHERE rn % 2 = 0 AND rn <= n / 2;"
+      "CREATE TEMP TABLE ft_thin_bs AS SELECT proc, t_ns FROM ("
+      " SELECT proc, t_ns, row_number() OVER (PARTITION BY proc ORDER BY t_ns) AS rn,"
+      "  count(*) OVER (PARTITION BY proc) AS n FROM (SELECT DISTINCT proc, t_ns FROM buddyinfo_samples))"
+      " WHERE rn % 2 = 0 AND rn <= n / 2;"
+      "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns)"
+      " SELECT 'process_samples', s.proc, (SELECT end_ns FROM processes p WHERE p.proc = s.proc), count(*),"
+      "  NULL, NULL, max(s.t_ns) FROM ft_thin_ps s GROUP BY s.proc;"
+      "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns)"
+      " SELECT 'buddyinfo_samples', b.proc, (SELECT end_ns FROM processes p WHERE p.proc = b.proc),"
+      "  (SELECT count(*) FROM buddyinfo_samples x WHERE x.proc = b.proc AND x.t_ns IN"
+      "    (SELECT t_ns FROM ft_thin_bs y WHERE y.proc = b.proc)),"
+      "  NULL, NULL, max(b.t_ns) FROM ft_thin_bs b GROUP BY b.proc;";
+  if (ft_fexec(db, sql, "thinning samples", err, errlen) != 0) goto fail;
+  int64_t n = ft_q1(db, "SELECT (SELECT count(*) FROM ft_thin_ps) + (SELECT count(*) FROM buddyinfo_samples x "
+                        "WHERE (x.proc, x.t_ns) IN (SELECT proc, t_ns FROM ft_thin_bs))");
+  if (n < 0 ||
+      ft_fexec(db,
+               "DELETE FROM process_samples WHERE (proc, t_ns) IN (SELECT proc, t_ns FROM ft_thin_ps);"
+               "DELETE FROM buddyinfo_samples WHERE (proc, t_ns) IN (SELECT proc, t_ns FROM ft_thin_bs);"
+               "DROP TABLE temp.ft_thin_ps; DROP TABLE temp.ft_thin_bs; COMMIT",
+               "thinning samples", err, errlen) != 0)
+    goto fail;
+  *deleted = n;
+  return 0;
+fail:
+  sqlite3_exec(db, "ROLLBACK; DROP TABLE IF EXISTS temp.ft_thin_ps; DROP TABLE IF EXISTS temp.ft_thin_bs", NULL,
+               NULL, NULL);
+  return -1;
+}
+
+/* Add v to integer meta key (creating it). 0 or -1. */
+static int ft_meta_add_int(sqlite3 *db, const char *key, int64_t v, int replace) {
+  char sql[256];
+  if (replace)
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('%s', '%lld')", key, (long long)v);
+  else
+    snprintf(sql, sizeof sql,
+             "INSERT INTO meta(key, value) VALUES ('%s', '%lld') ON CONFLICT(key) DO UPDATE SET value = "
+             "CAST(CAST(value AS INTEGER) + %lld AS TEXT)",
+             key, (long long)v, (long long)v);
+  return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, char *err, size_t errlen) {
+  memset(st, 0, sizeof *st);
+  assert(max_size > 0);
+  int64_t size = ft_trace_used_bytes(db);
+  if (size < 0) {
+    snprintf(err, errlen, "reading the page counts: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  st->size_before = st->size_after = (uint64_t)size;
+  if (ft_meta_add_int(db, "max_size", (int64_t)max_size, 1) != 0) {
+    snprintf(err, errlen, "writing meta max_size: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  if ((uint64_t)size <= max_size / 20 * 17) return final ? ft_fexec(db, "VACUUM", "vacuum", err, errlen) : 0;
+  /* Measure in small pages: a trace is written with 64 KiB pages (fast bulk
+  ** loads), where a table's last page is mostly empty. (Not in WAL mode,
+  ** where the page size is fixed: `record` converts a bounded trace to
+  ** small pages before it starts.) */
+  if (final && ft_q1(db, "PRAGMA page_size") > 4096 &&
+      ft_fexec(db, "PRAGMA page_size=4096; VACUUM", "vacuum", err, errlen) != 0)
+    return -1;
+  const int64_t target = (int64_t)(max_size / 4 * 3);
+  size = ft_trace_used_bytes(db);
+  int64_t freed_rows = ft_q1(db, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL");
+  if (size < 0 || freed_rows < 0) {
+    snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  /* Rows per byte is learnt from each round: the first guesses from the
+  ** share of the file the rows could take, later ones from what a round
+  ** really gave back (pages of a B-tree are freed a few rows late). */
+  double bytes_per_row = freed_rows ? (double)size / (double)freed_rows : 1;
+  while (size > target && freed_rows > 0) {
+    /* Undershoot each round (the estimate is a few % off, and what is not
+    ** rows weighs more as the rows go), then refine. */
+    int64_t k = (int64_t)((double)(size - target) / bytes_per_row * 0.9) + 256;
+    if (k > freed_rows) k = freed_rows;
+    int64_t del = 0;
+    if (ft_thin_rows(db, k, &del, err, errlen) != 0) return -1;
+    int64_t now = ft_trace_used_bytes(db);
+    if (now < 0) {
+      snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
+      return -1;
+    }
+    st->rows_deleted += del;
+    freed_rows -= del;
+    if (del == 0) break;
+    if (now < size) bytes_per_row = (double)(size - now) / (double)del;
+    size = now;
+  }
+  /* Still too big with every freed row gone: halve the old samples, as
+  ** long as that gives anything back. */
+  while (size > target) {
+    int64_t del = 0;
+    if (ft_thin_samples(db, &del, err, errlen) != 0) return -1;
+    if (del == 0) break;
+    st->samples_deleted += del;
+    size = ft_trace_used_bytes(db);
+  }
+  if ((st->rows_deleted && ft_meta_add_int(db, "thinned_rows", st->rows_deleted, 0) != 0) ||
+      (st->samples_deleted && ft_meta_add_int(db, "thinned_samples", st->samples_deleted, 0) != 0)) {
+    snprintf(err, errlen, "writing meta: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  /* Give the deleted pages back to the file system (between commits they
+  ** are reused by the next epoch's rows instead). */
+  if (final && ft_fexec(db, "VACUUM", "vacuum", err, errlen) != 0) return -1;
+  size = ft_trace_used_bytes(db);
+  st->size_after = size < 0 ? 0 : (uint64_t)size;
+  return 0;
+}

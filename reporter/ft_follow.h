@@ -1,0 +1,91 @@
+/*
+** ft_follow.h — what `fragtrace record` does while the traced program runs
+** (follow mode: --live, --max-size, --duration), and bounding a trace's size.
+**
+**   - Tailing spills: every spill of the recording directory is read chunk
+**     header by chunk header as it grows (only complete chunks), noting the
+**     lifecycle and control chunks the recorder acts on: FT_CHUNK_CONTROL
+**     FLUSH (make a trace now) and STOP (recording ended for good, the
+**     image runs on untraced), EXIT and EXEC (the image is gone).
+**   - Live snapshots: on a FLUSH, and every --commit-ms while spills grew,
+**     the complete part of every spill is imported into a new trace that
+**     replaces the output atomically (rename), so `fragtrace report` can
+**     run on the output while the program keeps running.
+**   - Bounding (--max-size): after the import, the oldest freed allocation
+**     rows are deleted (never live rows, summaries, samples or totals)
+**     until the file is under ~80 % of the limit; if that is not enough,
+**     every other old process/buddyinfo sample goes too. What was deleted
+**     is recorded in the `thinning` table and meta keys (schema/README.md)
+**     and `fragtrace report` says so.
+**
+** The live snapshots re-import the whole spill each time, and the spill
+** and the importer's memory grow with the run: this bounds the trace, not
+** the recorder. The epoch importer that keeps both bounded (import each
+** drain once, punch the consumed spill ranges, carry live rows and running
+** summaries across epochs) is not written yet: see the report of issue 5.
+*/
+#ifndef FT_FOLLOW_H
+#define FT_FOLLOW_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- tailing spills ---- */
+
+typedef struct ft_tail {
+  char *path;
+  int fd;                 /* -1 until the file has a whole header */
+  uint64_t off;           /* offset of the first chunk not yet scanned */
+  int32_t pid;            /* from the header */
+  unsigned flushes;       /* FT_CTL_FLUSH chunks seen */
+  int stopped;            /* FT_CTL_STOP seen: recording of the image ended */
+  int gone;               /* EXIT or EXEC seen: the image ended */
+  int bad;                /* not a spill we can read: ignored from then on */
+} ft_tail;
+
+typedef struct ft_tails {
+  char *dir;
+  uint64_t bytes;         /* chunk bytes scanned so far, all spills */
+  ft_tail *t;
+  size_t n, cap;
+} ft_tails;
+
+/* Start tailing the spills of dir (none yet is fine). Returns 0 or -1 (OOM). */
+int ft_tails_init(ft_tails *ts, const char *dir);
+
+/* Pick up new spills of the directory and scan the complete chunks appended
+** to every spill since the last call. *grew gets 1 when any spill gained a
+** chunk, *flushed 1 when a FLUSH control chunk arrived. Returns 0 or -1
+** (out of memory; the directory vanishing is not an error). */
+int ft_tails_poll(ft_tails *ts, int *grew, int *flushed);
+
+/* Whether every image seen ended its recording (STOP) or ended (EXIT,
+** EXEC), and at least one STOP was seen: --duration is over. */
+int ft_tails_all_stopped(const ft_tails *ts);
+
+/* Close every file and free the list. */
+void ft_tails_free(ft_tails *ts);
+
+/* ---- bounding a trace ---- */
+
+typedef struct ft_thin_stats {
+  long long rows_deleted;    /* allocation rows deleted now */
+  long long samples_deleted; /* process and buddyinfo sample rows deleted now */
+  uint64_t size_before, size_after; /* file bytes in use (pages - free pages) * page size */
+} ft_thin_stats;
+
+/* Bring the trace db (open read-write, no transaction open) under max_size
+** bytes: when its pages in use exceed 85 % of max_size, delete the oldest
+** freed allocation rows (by id), then old samples, until under 75 %, and
+** record that in `thinning` and meta. final: also VACUUM (with 4 KiB pages
+** unless in WAL mode) so the file itself shrinks to what is left; between
+** commits the freed pages are reused instead. Returns 0 (also when nothing
+** needed deleting, and when even deleting everything allowed leaves it too
+** big: *st says what happened), or -1 with err. */
+int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, char *err, size_t errlen);
+
+/* Bytes the trace's pages in use take: (page_count - freelist_count) * page_size. */
+int64_t ft_trace_used_bytes(sqlite3 *db);
+
+#endif

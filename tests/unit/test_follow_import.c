@@ -1,0 +1,343 @@
+/*
+** test_follow_import.c — the follow-mode importer (ft_import_follow_*,
+** what `fragtrace record --live/--max-size` runs while the program writes)
+** against batch import: the same spill, grown drain by drain with a poll
+** after every drain, must give the same rows and the same exact summaries
+** (process_stats, site_stats, the histograms, site_windows, heap_totals,
+** process_samples, allocation_rows with their ids) as importing the whole
+** file at once with the same window width. heap_timeline is left out: in
+** follow mode its slices are windows, not 1/1000 of a run length nobody
+** knows yet.
+**
+** The spills are random (several threads, all allocation kinds, cross-
+** thread frees, ties, mappings cut by partial munmaps, stacks with and
+** without frames, samples, totals) in TSC time with a clock pair after
+** every drain, as the shim writes them; events are drained by time range,
+** so no event is late and the comparison must be exact.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ft_db.h"
+#include "ft_format.h"
+#include "ft_import.h"
+#include "ft_pack.h"
+
+#define PG 4096u
+#define WINDOW_NS 1000000u
+
+/* ---- spill builder (as in test_import.c) ---------------------------------- */
+
+typedef struct sb {
+  unsigned char *b;
+  size_t n, cap;
+} sb;
+
+static void sb_put(sb *s, const void *p, size_t len) {
+  if (s->n + len > s->cap) {
+    s->cap = (s->n + len) * 2 + 256;
+    s->b = realloc(s->b, s->cap);
+    assert_non_null(s->b);
+  }
+  memcpy(s->b + s->n, p, len);
+  s->n += len;
+}
+
+static void sb_chunk(sb *s, uint32_t type, int32_t tid, const void *p, size_t len) {
+  ft_chunk c = {.type = type, .len = (uint32_t)len, .tid = tid};
+  static const unsigned char zero[8];
+  sb_put(s, &c, sizeof c);
+  sb_put(s, p, len);
+  sb_put(s, zero, (8 - len % 8) % 8);
+}
+
+static void sb_header(sb *s, int pid, uint32_t flags) {
+  ft_file_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, FT_SPILL_MAGIC, 8);
+  h.version = FT_SPILL_VERSION;
+  h.header_size = sizeof h;
+  h.pid = pid;
+  h.ppid = 1;
+  h.start_mono_ns = 1000;
+  h.start_unix_ns = 5000;
+  h.page_size = PG;
+  h.flags = flags;
+  h.stack_depth = 64;
+  s->n = 0;
+  sb_put(s, &h, sizeof h);
+}
+
+/* Packed like the shim's drains (the importer decodes them lazily). */
+static void sb_packed(sb *s, int32_t tid, const ft_event *ev, size_t n) {
+  uint8_t *buf = malloc(n * FT_PACK_MAX_RECORD + 1);
+  ft_pack_state st;
+  ft_pack_reset(&st);
+  size_t len = ft_pack_encode(&st, ev, UINT64_MAX, 0, n, buf);
+  sb_chunk(s, FT_CHUNK_EVENTS_PACKED, tid, buf, len);
+  free(buf);
+}
+
+#define EV(t, type, a, n, s) ((ft_event){FT_EV_MAKE((t), (type)), (a), (n), (s)})
+
+static uint64_t rnd(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* ns of tick t under the spill's clock: 5/3 ns per tick, pairs exact. */
+static uint64_t tick_ns(uint64_t t) { return t * 5 / 3; }
+
+/* A random TSC image of NT threads over ND drains; *bounds gets the file
+** offset after each drain (its clock pair). */
+static void random_spill(sb *s, uint64_t seed, uint64_t sample_bytes, size_t *bounds, int nd) {
+  enum { NT = 3, PER = 400 };
+  uint64_t x = seed, live[600], maps[64], next_addr = 0x10000, now = 0;
+  size_t nlive = 0, nmaps = 0;
+  sb_header(s, 100, FT_FLAG_TSC | (sample_bytes ? FT_FLAG_SAMPLED : 0));
+  if (sample_bytes) {
+    ft_mode m = {.sample_bytes = sample_bytes, .seed = 7};
+    sb_chunk(s, FT_CHUNK_MODE, 0, &m, sizeof m);
+  }
+  static const char cmd[] = "prog\0arg";
+  sb_chunk(s, FT_CHUNK_CMDLINE, 0, cmd, sizeof cmd);
+  uint64_t allocs = 0, frees = 0;
+  for (int d = 0; d < nd; d++) {
+    ft_event ev[NT][PER * 2];
+    size_t nev[NT] = {0};
+    if (d == 0) { /* thread 1 brings the frames of stack 0xa1 before using it */
+      ev[0][nev[0]++] = EV(0, FT_EV_STACK, 0, 2, 0xa1);
+      ev[0][nev[0]++] = (ft_event){0x401000, 0x401200, 0, 0};
+    }
+    if (d == nd / 2) { /* stack 0xa2 gets its frames late, after being used */
+      ev[1][nev[1]++] = EV(now, FT_EV_STACK, 0, 1, 0xa2);
+      ev[1][nev[1]++] = (ft_event){0x402000, 0, 0, 0};
+    }
+    for (int i = 0; i < PER; i++) {
+      now += rnd(&x) % 3 == 0 ? rnd(&x) % 60000 : 0; /* ties within and across threads */
+      int t = (int)(rnd(&x) % NT);
+      uint64_t r = rnd(&x), hash = (uint64_t[]){0, 0xa1, 0xa2, 0xa3}[r % 4];
+      unsigned what = (unsigned)(r >> 8) % 16;
+      uint64_t size = (r >> 16) % 7 == 0 ? 0 : (r >> 20) % 9 == 0 ? (uint64_t)1 << (r >> 24) % 22 : 16 * ((r >> 24) % 5);
+      ft_event *e = &ev[t][nev[t]++];
+      if (what < 7 && nlive < 600) {
+        live[nlive++] = next_addr;
+        *e = EV(now, what % 4, next_addr, size, hash);
+        next_addr += 0x100;
+        allocs++;
+      } else if (what < 13 && nlive) {
+        size_t k = rnd(&x) % nlive;
+        *e = EV(now, FT_EV_FREE, live[k], 0, 0);
+        live[k] = live[--nlive];
+        frees++;
+      } else if (what < 14 && nmaps < 64) {
+        maps[nmaps++] = 0x40000000 + (uint64_t)(d * PER + i) * 16 * PG;
+        *e = EV(now, FT_EV_MMAP, maps[nmaps - 1], (1 + r % 8) * PG, hash);
+      } else if (nmaps) {
+        size_t k = rnd(&x) % nmaps;
+        *e = EV(now, FT_EV_MUNMAP, maps[k] + (r >> 40) % 8 * PG, (1 + (r >> 50) % 3) * PG, 0);
+        if ((r >> 60) % 2) maps[k] = maps[--nmaps];
+      } else {
+        *e = EV(now, FT_EV_FREE, 0xdead, 0, 0); /* unmatched */
+      }
+      if (i == PER / 2) { /* the sampler writes as it goes, between drains */
+        ft_sample smp = {.t_ns = tick_ns(now), .rss_bytes = 1000 * (uint64_t)(d + 1), .vm_bytes = 1, .shim_bytes = 4};
+        sb_chunk(s, FT_CHUNK_SAMPLE, 0, &smp, sizeof smp);
+      }
+    }
+    for (int t = 0; t < NT; t++)
+      if (nev[t]) sb_packed(s, 10 + t, ev[t], nev[t]);
+    now += 1 + rnd(&x) % 50; /* the drain ends after its events */
+    if (d % 3 == 1) {
+      ft_totals tot = {.t_ns = tick_ns(now), .allocs = allocs, .frees = frees, .usable_alloc = allocs * 32,
+                       .usable_free = frees * 32, .sampled = allocs};
+      sb_chunk(s, FT_CHUNK_TOTALS, 0, &tot, sizeof tot);
+    }
+    ft_clock_pair p = {now, tick_ns(now)};
+    sb_chunk(s, FT_CHUNK_CLOCK, 0, &p, sizeof p);
+    bounds[d] = s->n;
+  }
+  ft_exit ex = {.t_ns = tick_ns(now) + 10, .status = 0};
+  sb_chunk(s, FT_CHUNK_EXIT, 0, &ex, sizeof ex);
+  bounds[nd - 1] = s->n;
+}
+
+/* ---- fixture --------------------------------------------------------------- */
+
+typedef struct fx {
+  char dir[64];
+} fx;
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s, (void)f, (void)w;
+  return remove(p);
+}
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  strcpy(f->dir, "/tmp/ft_fol_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+  free(f);
+  return 0;
+}
+
+/* A fresh trace at path with meta window_ns preset (as `record` does). */
+static sqlite3 *new_trace(const char *path) {
+  sqlite3 *db;
+  char err[256];
+  if (ft_db_create(path, &db, err, sizeof err) != 0) fail_msg("%s", err);
+  char sql[128];
+  snprintf(sql, sizeof sql, "INSERT INTO meta(key, value) VALUES ('window_ns', '%u')", WINDOW_NS);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  return db;
+}
+
+static long long q_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+  long long v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* Rows of table (columns cols) that differ between main and attached b, both ways. */
+static void expect_same(sqlite3 *db, const char *table, const char *cols) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT SELECT %s FROM b.%s)) + "
+           "(SELECT count(*) FROM (SELECT %s FROM b.%s EXCEPT SELECT %s FROM main.%s))",
+           cols, table, cols, table, cols, table, cols, table);
+  long long diff = q_int(db, sql);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s", table);
+  long long n = q_int(db, sql);
+  if (diff != 0) fail_msg("%s: %lld rows differ between batch and follow (of %lld)", table, diff, n);
+}
+
+/* Batch and follow imports of one random spill give the same trace.
+** backlog: the whole spill is there before the first poll, and polls take
+** at most a few drains each (the epoch cap), returning 1 until done. */
+static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backlog) {
+  enum { ND = 24 };
+  sb s = {0};
+  size_t bounds[ND];
+  random_spill(&s, seed, sample_bytes, bounds, ND);
+  char spill[128], batch[128], follow[128], grow[128], err[512];
+  snprintf(spill, sizeof spill, "%s/whole.ftspill", f->dir);
+  snprintf(grow, sizeof grow, "%s/grow.ftspill", f->dir);
+  snprintf(batch, sizeof batch, "%s/batch.db", f->dir);
+  snprintf(follow, sizeof follow, "%s/follow.db", f->dir);
+  FILE *fp = fopen(spill, "wb");
+  assert_non_null(fp);
+  assert_int_equal(fwrite(s.b, 1, s.n, fp), s.n);
+  fclose(fp);
+  sqlite3 *db = new_trace(batch);
+  const char *p1[] = {spill};
+  ft_import_stats st;
+  if (ft_import_spills(db, p1, 1, &st, err, sizeof err) != 0) fail_msg("batch: %s", err);
+  sqlite3_close(db);
+  /* follow: the file grows drain by drain (and by half drains: a poll
+  ** must stop at the last boundary), a poll after each */
+  db = new_trace(follow);
+  ft_follow_import *fo;
+  if (ft_import_follow_open(&fo, db, WINDOW_NS, backlog ? 8192 : 0, 1, err, sizeof err) != 0)
+    fail_msg("open: %s", err);
+  fp = fopen(grow, "wb");
+  assert_non_null(fp);
+  size_t done = 0;
+  const char *p2[] = {grow};
+  if (backlog) {
+    assert_int_equal(fwrite(s.b, 1, s.n, fp), s.n);
+    fflush(fp);
+    int polls = 0, r;
+    while ((r = ft_import_follow_poll(fo, p2, 1, 1, err, sizeof err)) == 1) polls++;
+    if (r != 0) fail_msg("poll: %s", err);
+    assert_true(polls >= 3); /* the cap cut the backlog into pieces */
+  }
+  for (int d = 0; d < ND && !backlog; d++) {
+    size_t half = done + (bounds[d] - done) / 2;
+    assert_int_equal(fwrite(s.b + done, 1, half - done, fp), half - done);
+    fflush(fp);
+    if (ft_import_follow_poll(fo, p2, 1, 0, err, sizeof err) != 0) fail_msg("poll: %s", err);
+    assert_int_equal(fwrite(s.b + half, 1, bounds[d] - half, fp), bounds[d] - half);
+    fflush(fp);
+    done = bounds[d];
+    if (ft_import_follow_poll(fo, p2, 1, 0, err, sizeof err) != 0) fail_msg("poll: %s", err);
+    /* the trace is readable and consistent after every commit */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM processes"), 1);
+  }
+  fclose(fp);
+  if (!backlog && ft_import_follow_poll(fo, p2, 1, 1, err, sizeof err) != 0) fail_msg("final poll: %s", err);
+  ft_import_stats fst;
+  long long late;
+  int punch_failed;
+  ft_import_follow_stats(fo, &fst, &late, &punch_failed);
+  ft_import_follow_close(fo);
+  assert_int_equal(late, 0);
+  assert_int_equal(fst.processes, 1);
+  assert_int_equal(fst.allocations, st.allocations);
+  assert_int_equal(fst.frees, st.frees);
+  /* the consumed part of the spill went back to the file system */
+  struct stat sst;
+  assert_int_equal(stat(grow, &sst), 0);
+  if (!punch_failed) assert_true((size_t)sst.st_blocks * 512 < s.n / 2);
+  char att[256];
+  snprintf(att, sizeof att, "ATTACH '%s' AS b", batch);
+  assert_int_equal(sqlite3_exec(db, att, NULL, NULL, NULL), SQLITE_OK);
+  assert_true(q_int(db, "SELECT count(*) FROM allocation_rows") > 3000);
+  assert_true(q_int(db, "SELECT count(*) FROM site_windows") > 20);
+  expect_same(db, "allocation_rows", "*");
+  expect_same(db, "process_stats", "*");
+  expect_same(db, "site_stats", "*");
+  expect_same(db, "site_lifetime_hist", "*");
+  expect_same(db, "site_size_hist", "*");
+  expect_same(db, "site_windows", "*");
+  expect_same(db, "heap_totals", "*");
+  expect_same(db, "process_samples", "*");
+  expect_same(db, "threads", "*");
+  expect_same(db, "stacks", "*");
+  expect_same(db, "stack_frames", "*");
+  expect_same(db, "processes",
+              "proc, pid, ppid, exe, cmdline, start_unix_ns, end_ns, ended_by, page_size, exit_status, "
+              "events_dropped, unmatched_frees, stack_depth, sample_bytes, seed");
+  sqlite3_close(db);
+  free(s.b);
+}
+
+static void test_follow_equals_batch(void **state) { compare_modes(*state, 0x9e3779b97f4a7c15ull, 0, 0); }
+
+static void test_follow_equals_batch_seed2(void **state) { compare_modes(*state, 0x1234567887654321ull, 0, 0); }
+
+static void test_follow_equals_batch_sampled(void **state) { compare_modes(*state, 0x5555aaaa3333cccbull, 4096, 0); }
+
+static void test_follow_backlog(void **state) { compare_modes(*state, 0x0f1e2d3c4b5a6978ull, 0, 1); }
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_follow_equals_batch, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_equals_batch_seed2, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_equals_batch_sampled, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_backlog, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
