@@ -198,6 +198,9 @@ void *ft_sampler_main(void *arg) {
     uint64_t next = UINT64_MAX;
     if (first || !atomic_load(&ft_g.stop)) {
       next = ft_sources_run(&src, now, spill_sink, NULL);
+      /* Exact totals no older than the RSS sample that follows: the importer
+      ** gives each sample the latest totals at or before it. */
+      ft_spill_totals(0);
       uint64_t pn = proc_sources_run(&ps, now - ft_g.start_mono, &statm_noted);
       if (pn != UINT64_MAX && pn + ft_g.start_mono < next) next = pn + ft_g.start_mono;
     }
@@ -209,6 +212,7 @@ void *ft_sampler_main(void *arg) {
   /* The last pass, under the drain lock and before the exit path writes its
   ** EXIT chunk (ft_background_stop joins this thread first). */
   pthread_mutex_lock(&ft_g.drain_lock);
+  ft_spill_totals(1); /* the final RSS sample below gets the final totals */
   uint64_t now = ft_now_ns();
   proc_sources_due_final(&ps, &src, now);
   ft_sources_run(&src, now, spill_sink, NULL);

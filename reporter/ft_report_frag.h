@@ -98,6 +98,13 @@ typedef struct ft_rf_proc {
   int64_t rss_series[FT_RF_POINTS], live_series[FT_RF_POINTS]; /* max per slice; -1 none */
   int64_t series_lo, series_w;           /* slices of series_w ns from series_lo (trace time) */
   int64_t threads;                       /* threads that allocated */
+  /* A fork child's RSS includes the heap it inherited, which the trace
+  ** attributes to the parent: the parent's live heap at the fork (the larger
+  ** of its samples around it) is added to every live value of the child, an
+  ** upper bound (the child may free inherited blocks), so a gap is never
+  ** overstated. 0 for other images. */
+  int64_t inherited_live;
+  char allocator[64];                    /* malloc's library when it is not glibc's ("" glibc or unknown) */
 } ft_rf_proc;
 
 /* Per-site attribution (ft_report_frag_sites.c). Sites are indexes into

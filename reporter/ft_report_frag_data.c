@@ -354,6 +354,42 @@ static int64_t thread_count(ft_report *r, int64_t proc) {
   return n;
 }
 
+/* A fork child's inherited heap (see ft_rf_proc.inherited_live): the larger
+** of the parent's live heap at its last sample before the fork and its first
+** sample after it; 0 when proc is not a fork child or nothing is known. */
+static int64_t inherited_live(ft_report *r, int64_t proc) {
+  sqlite3_stmt *q = NULL;
+  int64_t v = 0;
+  if (sqlite3_prepare_v2(r->db,
+                         "WITH k AS (SELECT c.parent_proc AS pp, c.start_unix_ns - p.start_unix_ns AS t "
+                         "           FROM processes c JOIN processes p ON p.proc = c.parent_proc WHERE c.proc = ?1) "
+                         "SELECT max(s.live_bytes) FROM process_samples s, k WHERE s.proc = k.pp AND s.t_ns IN "
+                         "((SELECT max(t_ns) FROM process_samples WHERE proc = k.pp AND t_ns <= k.t), "
+                         " (SELECT min(t_ns) FROM process_samples WHERE proc = k.pp AND t_ns >= k.t))",
+                         -1, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, proc);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) v = sqlite3_column_int64(q, 0);
+  }
+  sqlite3_finalize(q);
+  return v;
+}
+
+/* The library malloc resolves to when it is not glibc's, as the sampler noted
+** when it skipped mallinfo2 ("" when glibc's or unknown). */
+static void allocator_of(ft_report *r, int64_t proc, char *out, size_t cap) {
+  sqlite3_stmt *q = NULL;
+  out[0] = '\0';
+  if (sqlite3_prepare_v2(r->db,
+                         "SELECT detail FROM sample_sources WHERE proc = ?1 AND source = 'mallinfo' AND status = 'skipped'",
+                         -1, &q, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(q, 1, proc);
+    const char *d = sqlite3_step(q) == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+    const char *lib = d ? strrchr(d, '/') : NULL;
+    if (lib) snprintf(out, cap, "%s", lib + 1);
+  }
+  sqlite3_finalize(q);
+}
+
 static int load_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *p, char *err, size_t errlen) {
   int64_t lo = edge_time(r->db, "process_samples", p->proc, 0);
   if (lo < 0) return 0;
@@ -371,6 +407,8 @@ static int load_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *p, cha
   fp->start.t_ns = fp->heap_peak.t_ns = fp->gap_peak.t_ns = fp->end.t_ns = -1;
   fp->series_lo = lo + p->offset_ns;
   fp->series_w = (hi - lo) / FT_RF_POINTS + 1;
+  fp->inherited_live = inherited_live(r, p->proc);
+  allocator_of(r, p->proc, fp->allocator, sizeof fp->allocator);
   for (int k = 0; k < FT_RF_POINTS; k++) fp->rss_series[k] = fp->live_series[k] = -1;
   sqlite3_stmt *q = NULL;
   if (sqlite3_prepare_v2(r->db,
@@ -386,7 +424,7 @@ static int load_proc(ft_report *r, ft_frag_report *f, const ft_proc_info *p, cha
     int64_t shim = sqlite3_column_int64(q, 3);
     s.rss = sqlite3_column_int64(q, 1) - shim;
     if (s.rss < 0) s.rss = 0;
-    s.live = sqlite3_column_int64(q, 2);
+    s.live = sqlite3_column_int64(q, 2) + fp->inherited_live;
     set_ratio(&s);
     fp->nsamples++;
     if (fp->start.t_ns < 0) fp->start = s;

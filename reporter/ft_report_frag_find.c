@@ -68,6 +68,20 @@ static const char A_ARENA[] =
 static const char A_ALLOC[] =
     "try an allocator that segregates sizes and returns memory eagerly: jemalloc (dirty_decay_ms), tcmalloc or "
     "mimalloc, via LD_PRELOAD without rebuilding";
+/* The same two mitigations when malloc is not glibc's (mallinfo2 skipped):
+** glibc's knobs do nothing there, the allocator's own do. */
+static const char A_JEMALLOC[] =
+    "malloc here is jemalloc, which keeps freed pages for dirty_decay_ms (10 s by default) before giving them "
+    "back: MALLOC_CONF=dirty_decay_ms:1000,background_thread:true returns them sooner, and fewer arenas "
+    "(narenas:N) strand less free memory between threads";
+static const char A_TCMALLOC[] =
+    "malloc here is tcmalloc: raise TCMALLOC_RELEASE_RATE (or call MallocExtension::ReleaseFreeMemory) so free "
+    "spans go back to the kernel";
+static const char A_MIMALLOC[] =
+    "malloc here is mimalloc: a shorter MIMALLOC_PURGE_DELAY returns freed pages sooner";
+static const char A_OTHER_ALLOC[] =
+    "malloc here is not glibc's, so malloc_trim and MALLOC_ARENA_MAX do not apply: look for the allocator's own "
+    "setting for returning free memory";
 static const char A_MMAP[] =
     "serve large buffers by mmap so a free returns them: a fixed M_MMAP_THRESHOLD (mallopt, or "
     "MALLOC_MMAP_THRESHOLD_=131072) also stops glibc raising the threshold after each free";
@@ -113,6 +127,23 @@ static const ft_rf_proc *proc_of(const ft_frag_report *f, int64_t proc) {
   return NULL;
 }
 
+/* The advice on getting free memory back from malloc: glibc's knobs (trim,
+** mmap threshold, arenas, another allocator) when malloc is glibc's, else the
+** allocator's own setting. `mmap` and `arena` say which glibc knobs fit. */
+static void advise_allocator(ft_finding *x, const ft_rf_proc *p, int mmap, int trim, int arena) {
+  if (p && p->allocator[0]) {
+    advise(x, strstr(p->allocator, "jemalloc")   ? A_JEMALLOC
+              : strstr(p->allocator, "tcmalloc") ? A_TCMALLOC
+              : strstr(p->allocator, "mimalloc") ? A_MIMALLOC
+                                                 : A_OTHER_ALLOC);
+    return;
+  }
+  if (mmap) advise(x, A_MMAP);
+  if (trim) advise(x, A_TRIM);
+  if (arena) advise(x, A_ARENA);
+  advise(x, A_ALLOC);
+}
+
 /* Whether a process has a heap gap worth a finding at its gap peak. */
 static int gap_found(const ft_rf_proc *p) {
   const ft_rf_psnap *s = &p->gap_peak;
@@ -146,12 +177,15 @@ static void rule_gap(const ft_report *r, ft_frag_report *f) {
     if (s->arena_free >= 0 && n > 0 && (size_t)n < sizeof x->text)
       snprintf(x->text + n, sizeof x->text - (size_t)n, "; glibc's arenas held %s free at %s (mallinfo2)",
                ft_fmt_bytes(a, sizeof a, (double)s->arena_free), ft_fmt_duration(b, sizeof b, (double)s->arena_t_ns));
+    if (p->inherited_live > 0 && n > 0 && (size_t)n < sizeof x->text) {
+      size_t m = strlen(x->text);
+      snprintf(x->text + m, sizeof x->text - m, "; a fork child: its live heap counts up to %s inherited from its "
+               "parent at fork", ft_fmt_bytes(a, sizeof a, (double)p->inherited_live));
+    }
     /* The mitigations that fit the evidence: pinned pages need separation,
     ** free memory kept by malloc needs trimming or another allocator. */
     if ((double)f->pinned_total >= 0.5 * (double)s->gap) advise(x, A_SEPARATE);
-    if (s->arena_free < 0 || (double)s->arena_free >= 0.5 * (double)s->gap) advise(x, A_TRIM);
-    if (p->threads > 1) advise(x, A_ARENA);
-    advise(x, A_ALLOC);
+    advise_allocator(x, p, 0, s->arena_free < 0 || (double)s->arena_free >= 0.5 * (double)s->gap, p->threads > 1);
     /* The gap did not recede by the end: the service will keep it. */
     if ((double)e->gap >= 0.9 * (double)s->gap) advise(x, A_RESTART);
   }
@@ -180,7 +214,7 @@ static void rule_pinning(const ft_report *r, ft_frag_report *f) {
       snprintf(x->text + n, sizeof x->text - (size_t)n, " (%.0f%% of the process's RSS gap)", 100.0 * share);
     advise(x, A_SEPARATE);
     advise(x, A_COMPACT);
-    advise(x, A_ALLOC);
+    advise_allocator(x, p, 0, 0, 0);
   }
 }
 
@@ -252,9 +286,7 @@ static void rule_varying(const ft_report *r, ft_frag_report *f) {
       snprintf(x->text + n, sizeof x->text - (size_t)n,
                "; its churn rises as the host's free 2 MiB blocks shrink (rank correlation %.2f)", rho_in(f->bcorr, f->nbcorr, si));
     advise(x, A_PREALLOC);
-    advise(x, A_MMAP);
-    advise(x, A_TRIM);
-    advise(x, A_ALLOC);
+    advise_allocator(x, p, 1, 1, 0);
   }
 }
 

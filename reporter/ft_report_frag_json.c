@@ -243,6 +243,8 @@ void ft_report_frag_json(const ft_report *r, const ft_frag_report *f, ft_json *j
     ft_json_int(j, "pid", p->pid);
     ft_json_int(j, "samples", p->nsamples);
     ft_json_int(j, "threads", p->threads);
+    ft_json_int(j, "inherited_live_bytes", p->inherited_live);
+    ft_json_str(j, "allocator", p->allocator[0] ? p->allocator : "glibc");
     psnap(j, "start", &p->start);
     psnap(j, "heap_peak", &p->heap_peak);
     psnap(j, "gap_peak", &p->gap_peak);

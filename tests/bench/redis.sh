@@ -13,7 +13,8 @@
 #
 # usage: tests/bench/redis.sh [BUILD_DIR=build] [REPS=5] [REQUESTS=200000]
 # environment: KEYS (keyspace, default 100000), SIZE (value bytes, 256),
-#   CLIENTS (50), PIN=1 to pin redis-server to CPU 0 and redis-benchmark to
+#   CLIENTS (50), MODES (a subset of "base full sampled heaptrack"; base is
+#   always run), PIN=1 to pin redis-server to CPU 0 and redis-benchmark to
 #   CPU 1 (the recorder's writer thread then shares CPU 0 with the server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,8 +41,11 @@ have_heaptrack=0
 command -v heaptrack >/dev/null && have_heaptrack=1
 PIN_S=() PIN_B=()
 if [ "${PIN:-0}" = 1 ]; then PIN_S=(taskset -c 0) PIN_B=(taskset -c 1); fi
-MODES="base full sampled"
-[ $have_heaptrack = 1 ] && MODES="$MODES heaptrack"
+if [ -z "${MODES:-}" ]; then
+  MODES="base full sampled"
+  [ $have_heaptrack = 1 ] && MODES="$MODES heaptrack"
+fi
+case " $MODES " in *" base "*) ;; *) MODES="base $MODES" ;; esac
 
 # A loopback port nothing listens on (bash's /dev/tcp connects if one does),
 # below Linux's ephemeral range (32768..60999), where the benchmark's own
@@ -113,7 +117,7 @@ row() {
       sr, 100 * sr / bsr, sp, 100 * (sp - bsp) / bsp, gr, 100 * gr / bgr, gp, 100 * (gp - bgp) / bgp }'
 }
 sampled_note=
-if ! sqlite3 "$TMP/sampled.db" "SELECT sample_bytes FROM processes LIMIT 1" 2>/dev/null | grep -qx $SAMPLE_BYTES; then
+if [ -f "$TMP/sampled.db" ] && ! sqlite3 "$TMP/sampled.db" "SELECT sample_bytes FROM processes LIMIT 1" 2>/dev/null | grep -qx $SAMPLE_BYTES; then
   sampled_note=" (NOT sampled: this shim ignores FRAGTRACE_SAMPLE_BYTES)"
 fi
 echo "redis-benchmark SET and GET, $N requests each, $CLIENTS clients, $KEYS keys, $SIZE-byte values;" \
@@ -121,10 +125,11 @@ echo "redis-benchmark SET and GET, $N requests each, $CLIENTS clients, $KEYS key
 printf '%-30s %10s %8s %8s %8s %10s %8s %8s %8s\n' "server" "SET req/s" "ratio" "p99 ms" "p99 +" "GET req/s" "ratio" \
        "p99 ms" "p99 +"
 row base "uninstrumented"
-row full "fragtrace full"
-row sampled "fragtrace sampled 512 KiB"
-[ $have_heaptrack = 1 ] && row heaptrack "heaptrack"
+[ -s "$TMP/full" ] && row full "fragtrace full"
+[ -s "$TMP/sampled" ] && row sampled "fragtrace sampled 512 KiB"
+[ -s "$TMP/heaptrack" ] && row heaptrack "heaptrack"
 for db in full sampled; do
+  [ -f "$TMP/$db.db" ] || continue
   sqlite3 "$TMP/$db.db" "SELECT '$db-mode trace of the last run: ' || (SELECT count(*) FROM allocation_rows) ||
     ' allocation rows, ' || (SELECT sum(events_dropped) FROM processes) || ' events dropped, ' ||
     $(stat -c %s "$TMP/$db.db") || ' bytes'"
