@@ -256,6 +256,14 @@ const char *ft_report_bar(char *buf, size_t cap, double value, double max, int w
 
 /* ft_report_render.c: the text or markdown report. */
 void ft_report_render(const ft_report *r, FILE *out, ft_report_format fmt);
+/* The sentences the text report prints, for the other renderers (HTML) to
+** say the same thing in the same words. An image's recording periods
+** (recording_control): paused intervals with what paused and resumed them,
+** flushes, the stop; "" when it has none. */
+void ft_report_recording_text(const ft_proc_info *p, char *buf, size_t cap);
+/* --max-size (ft_follow.c): which allocation rows were thinned, and that the
+** summaries are whole; "" when none were. */
+void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap);
 
 /* ft_report_json.c: the JSON report. */
 void ft_report_json(const ft_report *r, FILE *out);

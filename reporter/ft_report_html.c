@@ -3,7 +3,10 @@
 ** ft_report_html.h): the styles, the header, what the reader needs first
 ** (findings with their advice, tripped gates, the summary), then the
 ** charts and tables in the order a fragmentation investigation goes:
-** memory over time, the call sites, the flame graph, the host.
+** memory over time, the call sites, the flame graph, the host. What the
+** text report says about production mode (issue 5) the page says in the
+** same words: the sampling line, "(est.)" labels, the exact totals,
+** untracked, unwritten and thinned counts, recording periods.
 **
 ** The page is one file with nothing to fetch: inline CSS (system fonts
 ** only), inline SVG, no script, no URL, and a Content-Security-Policy
@@ -55,6 +58,11 @@ static const char css[] =
     ".gap path{fill:var(--gap);fill-opacity:.28}.peak line{stroke:var(--peak);stroke-dasharray:3 3}.peak text{fill:var(--peak);"
     "font-weight:600}circle.peakdot{fill:var(--peak)}\n"
     ".ev line{stroke-width:1.5}.ev.compact line{stroke:#ea580c}.ev.thp line{stroke:#9333ea;stroke-dasharray:2 2}\n"
+    ".paused rect,.untraced rect{fill:#6b7280;fill-opacity:.16}.paused text,.untraced text{fill:#4b5563;font-style:italic}"
+    ".ctl line{stroke:#374151;stroke-width:1.2;stroke-dasharray:4 2}.ctl text{fill:#374151}"
+    ".key.paused i{background:#6b7280;opacity:.3}.key.ctl i{background:#374151;height:2px}\n"
+    ".mode{margin:4px 0;padding:4px 10px;border-left:3px solid #9ca3af;background:var(--card)}"
+    "h3.proc{margin-top:20px}h3.proc code{font-weight:400}\n"
     "rect.cnt{fill:#1e40af}rect.byt{fill:#93c5fd}svg.spark path{fill:#bfdbfe;stroke:#2563eb;stroke-width:1}svg.bars rect{fill:#64748b}\n"
     ".legend{margin:2px 0 10px;font-size:12px;color:var(--mute)}.key{margin-right:14px;white-space:nowrap}.key i{display:inline-block;"
     "width:14px;height:10px;margin-right:4px;vertical-align:middle;border-radius:2px;background:#999}\n"
@@ -103,23 +111,50 @@ static const char *pct(char *buf, int64_t part, int64_t whole) {
   return ft_fmt_pct(buf, CAP, whole > 0 ? 100.0 * (double)part / (double)whole : 0);
 }
 
+/* The summary cards. From a byte-sampled trace what comes from the rows
+** (counts, bytes, the peak, leaks, lifetimes) is estimated and says so
+** ("(est.)"; the peak and temporary are not even unbiased, schema/README.md
+** "Production mode"); the exact counters of heap_totals get
+** cards of their own whenever they say something the rows do not (a
+** sampled trace, a paused recording, a --since window), and the live
+** usable bytes at the end always (no row gives them). Below the cards:
+** what the recorder left out (untracked, unwritten, thinned) and each
+** image's recording periods, in the text report's words. */
 static void summary(const ft_report *r, FILE *out) {
-  char a[CAP], b[CAP], c[CAP], line[256];
+  char a[CAP], b[CAP], c[CAP], line[1024];
+  int est = r->nsampled > 0;
   ft_html_heading(out, "summary", "Summary");
   fputs("<div class=\"cards\">\n", out);
   if (r->nprocs == 1) snprintf(line, sizeof line, "pid %lld", (long long)r->procs[0].pid);
   snprintf(a, sizeof a, "%zu", r->nprocs);
   card(out, "processes", a, r->nprocs == 1 ? line : NULL);
   card(out, "runtime", ft_fmt_duration(a, sizeof a, (double)r->runtime_ns), NULL);
-  snprintf(line, sizeof line, "%s frees", ft_fmt_int(b, sizeof b, r->frees));
-  card(out, "allocations", ft_fmt_int(a, sizeof a, r->allocations), line);
+  snprintf(line, sizeof line, "%s frees%s", ft_fmt_int(b, sizeof b, r->frees), est ? " (est.)" : "");
+  card(out, est ? "allocations (est.)" : "allocations", ft_fmt_int(a, sizeof a, r->allocations), line);
   snprintf(line, sizeof line, "%s bytes", ft_fmt_int(b, sizeof b, r->bytes));
-  card(out, "bytes allocated", ft_fmt_bytes(a, sizeof a, (double)r->bytes), line);
+  card(out, est ? "bytes allocated (est.)" : "bytes allocated", ft_fmt_bytes(a, sizeof a, (double)r->bytes), line);
+  if (r->ntotals > 0) {
+    const ft_exact_totals *t = &r->totals;
+    if (t->allocations != r->allocations || t->frees != r->frees || t->bytes != r->bytes) {
+      snprintf(line, sizeof line, "%s frees, paused and unsampled ones included", ft_fmt_int(b, sizeof b, t->frees));
+      card(out, "allocations (exact)", ft_fmt_int(a, sizeof a, t->allocations), line);
+      snprintf(line, sizeof line, "%s bytes", ft_fmt_int(b, sizeof b, t->bytes));
+      card(out, "bytes requested (exact)", ft_fmt_bytes(a, sizeof a, (double)t->bytes), line);
+    }
+    snprintf(line, sizeof line, "%s bytes at the end of recording", ft_fmt_int(b, sizeof b, t->usable_live_bytes));
+    card(out, "live usable (exact)", ft_fmt_bytes(a, sizeof a, (double)t->usable_live_bytes), line);
+    if (t->untracked > 0)
+      card(out, "untracked", ft_fmt_int(a, sizeof a, t->untracked),
+           "sampled allocations not recorded (the recorder's block table was full)");
+    if (t->thinned > 0)
+      card(out, "unwritten (max size)", ft_fmt_int(a, sizeof a, t->thinned),
+           "events not written (the spill reached its maximum size)");
+  }
   if (r->peak_proc) {
     const ft_proc_info *p = r->peak_proc;
     snprintf(line, sizeof line, "%s blocks at %s, pid %lld", ft_fmt_int(b, sizeof b, p->peak_live_allocations),
              ft_fmt_duration(c, sizeof c, (double)p->peak_live_ns), (long long)p->pid);
-    card(out, "peak live heap", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes), line);
+    card(out, est ? "peak live heap (est.)" : "peak live heap", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes), line);
   } else {
     card(out, "peak live heap", "0 B", NULL);
   }
@@ -131,16 +166,31 @@ static void summary(const ft_report *r, FILE *out) {
     card(out, "peak RSS", "no samples", NULL);
   }
   snprintf(line, sizeof line, "%s blocks%s", ft_fmt_int(b, sizeof b, r->leaked), r->nsupp > 0 ? ", after suppressions" : "");
-  card(out, "leaked", ft_fmt_bytes(a, sizeof a, (double)r->leaked_bytes), line);
+  card(out, est ? "leaked (est.)" : "leaked", ft_fmt_bytes(a, sizeof a, (double)r->leaked_bytes), line);
   snprintf(line, sizeof line, "%s allocations freed within %s", ft_fmt_int(b, sizeof b, r->short_lived),
            ft_fmt_duration(c, sizeof c, (double)r->short_lived_ns));
-  card(out, "short-lived", pct(a, r->short_lived, r->allocations), line);
+  card(out, est ? "short-lived (est.)" : "short-lived", pct(a, r->short_lived, r->allocations), line);
   snprintf(line, sizeof line, "%s freed before their thread allocated again", ft_fmt_int(b, sizeof b, r->temporary));
-  card(out, "temporary", pct(a, r->temporary, r->allocations), line);
+  card(out, est ? "temporary (est.)" : "temporary", pct(a, r->temporary, r->allocations), line);
   snprintf(line, sizeof line, "%s mapping%s", ft_fmt_int(b, sizeof b, r->mmap_count), r->mmap_count == 1 ? "" : "s");
   card(out, "mmap", ft_fmt_bytes(a, sizeof a, (double)r->mmap_bytes), line);
   if (r->events_dropped > 0) card(out, "events dropped", ft_fmt_int(a, sizeof a, r->events_dropped), "numbers are lower bounds");
   fputs("</div>\n", out);
+  ft_report_thinning_text(r, line, sizeof line);
+  if (line[0]) {
+    fputs("<p class=\"mode\"><b>Thinned:</b> ", out);
+    ft_html_esc(out, line);
+    fputs(".</p>\n", out);
+  }
+  for (size_t i = 0; i < r->nprocs; i++) {
+    const ft_proc_info *p = &r->procs[i];
+    if (!p->nctl) continue;
+    ft_report_recording_text(p, line, sizeof line);
+    if (r->nprocs > 1) fprintf(out, "<p class=\"mode\"><b>Recording, pid %lld:</b> ", (long long)p->pid);
+    else fputs("<p class=\"mode\"><b>Recording:</b> ", out);
+    ft_html_esc(out, line);
+    fputs(".</p>\n", out);
+  }
 }
 
 static const char *const severity_name[] = {"", "high", "medium", "low"};

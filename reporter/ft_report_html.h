@@ -4,8 +4,9 @@
 ** user opens from a CI artifact or copies from a server:
 **   ft_report_html.c         the page: styles, summary, findings and advice,
 **                            gates, section order
-**   ft_report_html_charts.c  the timeline (live heap, RSS, Pss, the peak, the
-**                            fragmentation gap) and the host charts (free
+**   ft_report_html_charts.c  a timeline per process (live heap, RSS, Pss, the
+**                            peak, the fragmentation gap, paused recording,
+**                            flushes, the stop) and the host charts (free
 **                            memory per buddy order stacked, the unusable
 **                            free space index as a heat map, compaction and
 **                            THP fallback events)
@@ -32,7 +33,9 @@
 ** message in err (the flame graph could not read the trace). */
 int ft_report_html(const ft_report *r, FILE *out, char *err, size_t errlen);
 
-/* ft_report_html_charts.c: the timeline section of the peak process. */
+/* ft_report_html_charts.c: the timeline section: one chart per process,
+** the largest heap peak first, at most FT_HTML_MAX_TIMELINES. */
+#define FT_HTML_MAX_TIMELINES 8
 void ft_html_timeline(const ft_report *r, FILE *out);
 
 /* ft_report_html_charts.c: the host section (buddyinfo charts and events). */

@@ -1,10 +1,12 @@
 /*
 ** ft_report_html_charts.c — the time charts of the HTML report:
-**   the timeline of the peak process: its live heap (heap_timeline, at most
-**   1003 points), its RSS less the recorder's own memory and the live heap
-**   at the same instants (process_samples), Pss (smaps_samples), the gap
-**   between RSS and live heap shaded, the heap peak and the largest gap
-**   marked;
+**   a timeline per process (the largest heap peak first, at most
+**   FT_HTML_MAX_TIMELINES, then one line naming the rest): its live heap
+**   (heap_timeline, at most 1003 points), its RSS less the recorder's own
+**   memory and the live heap at the same instants (process_samples), Pss
+**   (smaps_samples), the gap between RSS and live heap shaded, the heap
+**   peak marked, and what recording_control says: paused intervals and the
+**   time after a stop shaded grey, flushes and the stop marked;
 **   the host: for every node and zone with free memory, the free memory in
 **   blocks of each buddy order over time (stacked), the kernel's unusable
 **   free space index per order as a heat map (computed from buddyinfo with
@@ -137,22 +139,90 @@ out:
   free(x), free(lo), free(hi);
 }
 
-void ft_html_timeline(const ft_report *r, FILE *out) {
-  char a[CAP], b[CAP], c[CAP], line[512];
-  ft_html_heading(out, "timeline", "Memory over time");
-  const ft_proc_info *p = r->peak_proc ? r->peak_proc : r->rss_proc;
-  if (!p) {
-    ft_html_para(out, "note", "No allocations and no RSS samples: nothing to chart.");
-    return;
+/* What recording_control says about one image, drawn on its chart: paused
+** intervals and the time after a stop shaded grey (nothing was recorded
+** there: a flat live heap means "not seen", not "no allocation"), flushes
+** and the stop marked. Spans go under the lines (under=1), marks over
+** them (under=0). Sets *spans and *marks when it drew any. */
+static void ctl_marks(const ft_svg_plot *pl, const ft_proc_info *p, int under, int *spans, int *marks) {
+  char a[CAP], b[CAP], tip[256];
+  const ft_ctl_rec *open = NULL;
+  for (size_t i = 0; i < p->nctl; i++) {
+    const ft_ctl_rec *c = &p->ctl[i];
+    double t = (double)c->t_ns;
+    if (!strcmp(c->action, "pause")) {
+      if (!open) open = c;
+      continue;
+    }
+    int resume = !strcmp(c->action, "resume"), stop = !strcmp(c->action, "stop");
+    if ((resume || stop) && open) {
+      if (under) {
+        snprintf(tip, sizeof tip, "recording paused from %s (%s) to %s (%s): nothing recorded",
+                 ft_fmt_duration(a, sizeof a, (double)open->t_ns), open->source, ft_fmt_duration(b, sizeof b, t), c->source);
+        ft_svg_vspan(pl, (double)open->t_ns, t, "paused", "paused", tip);
+        *spans = 1;
+      }
+      open = NULL;
+    }
+    if (resume) continue;
+    if (stop && under) {
+      snprintf(tip, sizeof tip, "recording stopped at %s (%s): nothing recorded afterwards", ft_fmt_duration(a, sizeof a, t),
+               c->source);
+      ft_svg_vspan(pl, t, pl->x1, "untraced", "untraced", tip);
+      *spans = 1;
+    } else if (!under) {
+      /* flush, stop, or an action this reporter does not know */
+      const char *what = !strcmp(c->action, "flush") ? "flushed" : stop ? "stopped" : c->action;
+      snprintf(tip, sizeof tip, "recording %s at %s (%s)", what, ft_fmt_duration(a, sizeof a, t), c->source);
+      ft_svg_vmark(pl, t, "ctl", stop ? "stop" : NULL, tip);
+      *marks = 1;
+    }
   }
+  if (open && under) {
+    snprintf(tip, sizeof tip, "recording paused from %s (%s) to the end: nothing recorded",
+             ft_fmt_duration(a, sizeof a, (double)open->t_ns), open->source);
+    ft_svg_vspan(pl, (double)open->t_ns, pl->x1, "paused", "paused", tip);
+    *spans = 1;
+  }
+}
+
+/* Whether a process has anything to chart: allocations or RSS samples. */
+static int chartable(const ft_proc_info *p) { return p->peak_live_bytes > 0 || p->peak_rss_bytes >= 0; }
+
+/* Timeline order: the largest heap peak first, then the largest RSS, then
+** trace order (proc), so the order is total and the tests can rebuild it. */
+static int cmp_timeline(const void *x, const void *y) {
+  const ft_proc_info *a = *(const ft_proc_info *const *)x, *b = *(const ft_proc_info *const *)y;
+  if (a->peak_live_bytes != b->peak_live_bytes) return a->peak_live_bytes > b->peak_live_bytes ? -1 : 1;
+  if (a->peak_rss_bytes != b->peak_rss_bytes) return a->peak_rss_bytes > b->peak_rss_bytes ? -1 : 1;
+  return (a->proc > b->proc) - (a->proc < b->proc);
+}
+
+/* The chart of one process. multi: the trace has several, so a heading
+** names it. */
+static void proc_timeline(const ft_report *r, const ft_proc_info *p, FILE *out, int multi) {
+  char a[CAP], b[CAP], c[CAP], line[512];
   dvec ht = {0}, hl = {0}, st = {0}, srss = {0}, slive = {0}, pt = {0}, pss = {0};
   int oom = 0;
+  if (multi) {
+    /* The anchor names the image (proc): the images of an exec share a pid. */
+    fprintf(out, "<h3 class=\"proc\" id=\"timeline-%lld\">pid %lld <code>", (long long)p->proc, (long long)p->pid);
+    ft_html_esc_trunc(out, p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "?", 120);
+    fputs("</code> <small>", out);
+    snprintf(line, sizeof line, "parent %lld, heap peak %s, peak RSS %s, ran %s", (long long)p->ppid,
+             ft_fmt_bytes(a, sizeof a, (double)(p->peak_live_bytes > 0 ? p->peak_live_bytes : 0)),
+             p->peak_rss_bytes >= 0 ? ft_fmt_bytes(b, sizeof b, (double)p->peak_rss_bytes) : "not sampled",
+             ft_fmt_duration(c, sizeof c, (double)p->end_ns));
+    ft_html_esc(out, line);
+    fputs("</small></h3>\n", out);
+  }
   sqlite3_stmt *q = query(r, "SELECT t_ns, live_bytes FROM heap_timeline WHERE proc = ?1 ORDER BY t_ns", p->proc);
   while (q && sqlite3_step(q) == SQLITE_ROW)
     oom |= dpush(&ht, (double)sqlite3_column_int64(q, 0)) | dpush(&hl, (double)sqlite3_column_int64(q, 1));
   sqlite3_finalize(q);
   if (ht.n == 0)
-    /* A trace without heap_timeline: the report's own 64 slices. */
+    /* A trace without heap_timeline: the report's own 64 slices, which
+    ** only the peak process has. */
     for (int i = 0; i < r->nchart && p == r->peak_proc; i++)
       if (r->chart[i].live_bytes >= 0)
         oom |= dpush(&ht, (double)r->chart[i].t0_ns) | dpush(&hl, (double)r->chart[i].live_bytes);
@@ -175,11 +245,13 @@ void ft_html_timeline(const ft_report *r, FILE *out) {
   thin(&st, &srss, &slive);
   thin(&pt, &pss, NULL);
 
-  snprintf(line, sizeof line,
-           "Process %lld (%s)%s: live heap as the recorder saw it, RSS less the recorder's own memory, and Pss, "
-           "over the process's run; shaded: RSS above the live heap, memory the process holds but does not use.",
-           (long long)p->pid, p->exe ? p->exe : "?", r->nprocs > 1 ? ", the one with the largest heap peak" : "");
-  ft_html_para(out, NULL, line);
+  if (!multi) {
+    snprintf(line, sizeof line,
+             "Process %lld (%s): live heap as the recorder saw it, RSS less the recorder's own memory, and Pss, "
+             "over the process's run; shaded: RSS above the live heap, memory the process holds but does not use.",
+             (long long)p->pid, p->exe ? p->exe : "?");
+    ft_html_para(out, NULL, line);
+  }
   double xmax = (double)p->end_ns, ymax = 0;
   const dvec *xs[] = {&ht, &st, &pt}, *ys[] = {&hl, &srss, &pss};
   for (int k = 0; k < 3; k++)
@@ -187,10 +259,14 @@ void ft_html_timeline(const ft_report *r, FILE *out) {
       xmax = fmax(xmax, xs[k]->v[i]);
       ymax = fmax(ymax, ys[k]->v[i]);
     }
-  ft_svg_plot pl = {.out = out, .width = 1000, .height = 300, .left = 64, .right = 12, .top = 14, .bottom = 30,
-                    .x0 = 0, .x1 = xmax, .y0 = 0, .y1 = ymax * 1.08};
-  ft_svg_begin(&pl, "chart timeline", "Live heap, RSS and Pss over time");
+  for (size_t i = 0; i < p->nctl; i++) xmax = fmax(xmax, (double)p->ctl[i].t_ns);
+  ft_svg_plot pl = {.out = out, .width = 1000, .height = multi ? 244 : 304, .left = 64, .right = 12, .top = 14,
+                    .bottom = 34, .x0 = 0, .x1 = xmax, .y0 = 0, .y1 = ymax * 1.08};
+  snprintf(line, sizeof line, "Live heap, RSS and Pss over time, pid %lld", (long long)p->pid);
+  ft_svg_begin(&pl, "chart timeline", line);
   ft_svg_axes(&pl, FT_SVG_NS, FT_SVG_BYTES, "time since the process started", NULL);
+  int spans = 0, marks = 0;
+  ctl_marks(&pl, p, 1, &spans, &marks);
   if (st.n > 0) {
     const ft_rf_proc *fp = NULL;
     for (size_t i = 0; r->frag && i < r->frag->nprocs; i++)
@@ -210,7 +286,8 @@ void ft_html_timeline(const ft_report *r, FILE *out) {
     for (size_t i = 0; i < pt.n; i++)
       fprintf(out, "<circle class=\"pss\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"/>\n", ft_svg_x(&pl, pt.v[i]),
               ft_svg_y(&pl, pss.v[i]));
-  if (p->peak_live_ns >= 0 && p == r->peak_proc) {
+  int peak = p->peak_live_ns >= 0 && p->peak_live_bytes > 0;
+  if (peak) {
     snprintf(line, sizeof line, "heap peak %s", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes));
     char tip[256];
     snprintf(tip, sizeof tip, "heap peak: %s (%s) live in %s blocks at %s", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes),
@@ -220,17 +297,78 @@ void ft_html_timeline(const ft_report *r, FILE *out) {
     fprintf(out, "<circle class=\"peakdot\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>\n", ft_svg_x(&pl, (double)p->peak_live_ns),
             ft_svg_y(&pl, (double)p->peak_live_bytes));
   }
+  ctl_marks(&pl, p, 0, &spans, &marks);
   ft_svg_end(&pl);
   fputs("<p class=\"legend\">", out);
   legend_item(out, "live", "live heap");
   if (st.n) legend_item(out, "rss", "RSS less recorder");
   if (pt.n) legend_item(out, "pss", "Pss (recorder included)");
   if (st.n) legend_item(out, "gap", "fragmentation gap (RSS − live heap)");
-  if (p->peak_live_ns >= 0 && p == r->peak_proc) legend_item(out, "peak", "heap peak");
+  if (peak) legend_item(out, "peak", "heap peak");
+  if (spans) legend_item(out, "paused", "not recorded (paused or stopped)");
+  if (marks) legend_item(out, "ctl", "flush / stop");
   fputs("</p>\n", out);
   if (st.n == 0) ft_html_para(out, "note", "No RSS samples in this trace (recorded with --sample-ms 0): only the live heap is drawn.");
 done:
   free(ht.v), free(hl.v), free(st.v), free(srss.v), free(slive.v), free(pt.v), free(pss.v);
+}
+
+/* pids of procs[from..to) as "pid A, B, C" into buf, at most 24 of them. */
+static void pid_list(const ft_proc_info *const *procs, size_t from, size_t to, char *buf, size_t cap) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = from; i < to && len + 32 < cap; i++) {
+    if (i - from == 24) {
+      snprintf(buf + len, cap - len, ", …");
+      return;
+    }
+    int n = snprintf(buf + len, cap - len, "%s%lld", i == from ? "pid " : ", ", (long long)procs[i]->pid);
+    if (n > 0) len += (size_t)n;
+  }
+}
+
+void ft_html_timeline(const ft_report *r, FILE *out) {
+  char a[CAP], list[512], line[1024];
+  ft_html_heading(out, "timeline", "Memory over time");
+  const ft_proc_info **order = r->nprocs ? malloc(r->nprocs * sizeof *order) : NULL;
+  size_t n = 0;
+  for (size_t i = 0; order && i < r->nprocs; i++)
+    if (chartable(&r->procs[i])) order[n++] = &r->procs[i];
+  if (n == 0) {
+    ft_html_para(out, "note", order || !r->nprocs ? "No allocations and no RSS samples: nothing to chart."
+                                                  : "Out of memory while reading the timeline.");
+    free(order);
+    return;
+  }
+  qsort(order, n, sizeof *order, cmp_timeline);
+  size_t shown = n < FT_HTML_MAX_TIMELINES ? n : FT_HTML_MAX_TIMELINES;
+  if (r->nprocs > 1) {
+    snprintf(line, sizeof line,
+             "One chart per process, the largest heap peak first, each in its own time since it started: live heap "
+             "as the recorder saw it, RSS less the recorder's own memory, and Pss; shaded: RSS above the live heap, "
+             "memory the process holds but does not use. %zu of %zu processes charted.",
+             shown, r->nprocs);
+    ft_html_para(out, NULL, line);
+  }
+  for (size_t i = 0; i < shown; i++) proc_timeline(r, order[i], out, r->nprocs > 1);
+  if (n > shown) {
+    pid_list(order, shown, n, list, sizeof list);
+    snprintf(line, sizeof line, "%zu more process%s not charted (heap peaks up to %s): %s.", n - shown,
+             n - shown == 1 ? "" : "es", ft_fmt_bytes(a, sizeof a, (double)order[shown]->peak_live_bytes), list);
+    ft_html_para(out, "note", line);
+  }
+  if (n < r->nprocs) {
+    /* The processes with nothing to chart, in trace order. */
+    const ft_proc_info **rest = order; /* reuse: the charted ones are done */
+    size_t k = 0;
+    for (size_t i = 0; i < r->nprocs; i++)
+      if (!chartable(&r->procs[i])) rest[k++] = &r->procs[i];
+    pid_list(rest, 0, k, list, sizeof list);
+    snprintf(line, sizeof line, "%zu process%s with no allocation and no RSS sample, not charted: %s.", k,
+             k == 1 ? "" : "es", list);
+    ft_html_para(out, "note", line);
+  }
+  free(order);
 }
 
 /* ---- the host ---------------------------------------------------------------------- */

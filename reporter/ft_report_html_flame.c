@@ -256,6 +256,9 @@ int ft_html_flame(const ft_report *r, FILE *out, char *err, size_t errlen) {
                "each tower; a frame's width is its share of the chosen weight. Hover a frame for its name and value.");
   if (r->window_lo > 0 || r->window_hi >= 0)
     ft_html_para(out, "note", "The flame graph covers the whole run: --since/--until do not apply to it.");
+  if (r->nsampled > 0)
+    ft_html_para(out, "note", "From a byte-sampled trace: every width and total is an estimate (each recorded "
+                              "allocation stands for 1/p of its kind).");
   fputs("<div class=\"flame\">", out);
   for (int k = 0; k < NW; k++)
     fprintf(out, "<input type=\"radio\" name=\"fw\" id=\"fw%d\"%s><label for=\"fw%d\">%s</label>", k, k == 1 ? " checked" : "",

@@ -76,10 +76,9 @@ static const char *pct(char *buf, int64_t part, int64_t whole) {
 
 static void kv(ft_table *t, const char *k, const char *v) { ft_table_row(t, (const char *[]){k, v}); }
 
-/* --max-size (ft_follow.c): one line saying which allocation rows were
-** thinned and that the summaries are whole. Nothing when none were. */
-static void thinning_line(ft_table *t, const ft_report *r) {
+void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap) {
   sqlite3_stmt *q = NULL;
+  buf[0] = '\0';
   if (sqlite3_prepare_v2(r->db,
                          "SELECT sum(rows_deleted), max(before_t_ns) FROM thinning WHERE what = 'allocation_rows'",
                          -1, &q, NULL) != SQLITE_OK) { /* a trace without the table: never thinned */
@@ -87,15 +86,20 @@ static void thinning_line(ft_table *t, const ft_report *r) {
     return;
   }
   if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0) {
-    char a[CAP], b[CAP], line[512];
-    snprintf(line, sizeof line,
+    char a[CAP], b[CAP];
+    snprintf(buf, cap,
              "%s freed allocation rows allocated up to %s were thinned (--max-size); summaries, windows and "
              "samples are complete",
              ft_fmt_int(a, sizeof a, sqlite3_column_int64(q, 0)),
              ft_fmt_duration(b, sizeof b, (double)sqlite3_column_int64(q, 1)));
-    kv(t, "thinned", line);
   }
   sqlite3_finalize(q);
+}
+
+static void thinning_line(ft_table *t, const ft_report *r) {
+  char line[512];
+  ft_report_thinning_text(r, line, sizeof line);
+  if (line[0]) kv(t, "thinned", line);
 }
 
 /* Append printf output to buf (of cap bytes, holding *len), truncating. */
@@ -109,9 +113,7 @@ static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
   if (n > 0) *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
 }
 
-/* An image's recording periods (recording_control) as one line: paused
-** intervals with what paused and resumed them, flushes, the stop. */
-static void recording_line(const ft_proc_info *p, char *buf, size_t cap) {
+void ft_report_recording_text(const ft_proc_info *p, char *buf, size_t cap) {
   char a[CAP], b[CAP];
   size_t len = 0;
   buf[0] = '\0';
@@ -170,7 +172,7 @@ static void mode_rows(ft_table *t, const ft_report *r) {
     const ft_proc_info *p = &r->procs[i];
     if (!p->nctl) continue;
     char rec[768], label[64];
-    recording_line(p, rec, sizeof rec);
+    ft_report_recording_text(p, rec, sizeof rec);
     if (r->nprocs > 1) snprintf(label, sizeof label, "recording pid %lld", (long long)p->pid);
     else snprintf(label, sizeof label, "recording");
     kv(t, label, rec);

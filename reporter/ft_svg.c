@@ -156,7 +156,9 @@ void ft_svg_axes(const ft_svg_plot *p, ft_svg_unit xu, ft_svg_unit yu, const cha
   }
   fprintf(o, "<path class=\"frame\" d=\"M%.1f %.1fV%.1fH%.1f\"/>", l, t, b, r);
   if (xtitle) {
-    fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", r, t + 10);
+    /* Under the tick labels, right-aligned: the top of the plot is where
+    ** the marks put their labels. */
+    fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", r, fmin(b + 27, p->height - 2));
     ft_html_esc(o, xtitle);
     fputs("</text>", o);
   }
@@ -244,6 +246,29 @@ void ft_svg_vmark(const ft_svg_plot *p, double x, const char *cls, const char *l
     /* Labels right of the mark, or left of it near the right edge. */
     int left = X > p->left + (p->width - p->left - p->right) * 0.8;
     fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", left ? X - 3 : X + 3, p->top + 10, left ? "end" : "start");
+    ft_html_esc(o, label);
+    fputs("</text>", o);
+  }
+  fputs("</g>\n", o);
+}
+
+void ft_svg_vspan(const ft_svg_plot *p, double x0, double x1, const char *cls, const char *label, const char *tip) {
+  FILE *o = p->out;
+  double X0 = ft_svg_x(p, x0), X1 = ft_svg_x(p, x1);
+  if (!(X1 > X0)) return; /* empty, reversed or outside the plot after clamping */
+  fprintf(o, "<g class=\"%s\">", cls);
+  if (tip) {
+    fputs("<title>", o);
+    ft_html_esc(o, tip);
+    fputs("</title>", o);
+  }
+  /* At least a pixel wide: a pause of a few microseconds in a run of
+  ** minutes is still a pause. */
+  fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", X0, p->top, fmax(X1 - X0, 1.0),
+          p->height - p->bottom - p->top);
+  /* A label only where it can be read: wider than about four characters. */
+  if (label && X1 - X0 >= 28) {
+    fprintf(o, "<text x=\"%.1f\" y=\"%.1f\">", X0 + 3, p->height - p->bottom - 4);
     ft_html_esc(o, label);
     fputs("</text>", o);
   }

@@ -2,7 +2,7 @@
 ** ft_svg.h — the small SVG toolkit of `fragtrace report --format html`:
 ** HTML/XML text escaping, a plot frame that maps data to a viewBox, axes
 ** with "nice" ticks in human units, and the few chart shapes the report
-** draws (lines, a shaded band, stacked areas, a heat map, vertical marks,
+** draws (lines, a shaded band, stacked areas, a heat map, vertical marks and spans,
 ** sparklines and histogram bars).
 **
 ** Everything is written straight to a FILE as compact SVG elements (one
@@ -67,6 +67,11 @@ void ft_svg_band(const ft_svg_plot *p, const double *x, const double *lo, const 
 /* A vertical line at data x across the plot with a short label at its top
 ** (NULL: none) and a <title> tip (NULL: none), in class cls. */
 void ft_svg_vmark(const ft_svg_plot *p, double x, const char *cls, const char *label, const char *tip);
+
+/* A vertical span over the whole plot height from data x0 to x1 (clamped
+** to the plot; nothing when it is empty there), in class cls, with a
+** <title> tip (NULL: none) and a short label at its top left (NULL: none). */
+void ft_svg_vspan(const ft_svg_plot *p, double x0, double x1, const char *cls, const char *label, const char *tip);
 
 /* Stacked areas: series s (0 at the bottom) has values v[s * n + i] at the
 ** column [edges[i], edges[i+1]); a NaN value leaves the column out.

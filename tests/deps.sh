@@ -5,7 +5,7 @@
 ft_install_deps() {
   local pkgs=(build-essential cmake pkg-config libunwind-dev libsqlite3-dev libcmocka-dev
               libdw-dev libelf-dev sqlite3 python3 python3-jsonschema zlib1g-dev valgrind golang-go
-              redis-server redis-tools chromium "$@")
+              redis-server redis-tools chromium firefox-esr "$@")
   local missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

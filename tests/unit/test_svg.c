@@ -3,7 +3,7 @@
 ** escaping (C++ names are full of < and >, symbol names need not be
 ** UTF-8), truncation by code points, tick labels in human units, and the
 ** shapes' structure (a NaN breaks a line, equal heat cells merge, a band
-** is drawn only where it is open).
+** is drawn only where it is open, a span is clamped to the plot).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,6 +136,26 @@ static void test_shapes(void **state) {
   assert_int_equal(count(t, "<g class=\"gap\">"), 1);
   assert_int_equal(count(t, "<path d="), 2);
   assert_non_null(strstr(t, "<title>tip &lt;1&gt;</title>"));
+  mem_close(&m);
+
+  /* Span: clamped to the plot, a rect the plot's height, a label where it fits. */
+  mem_open(&m);
+  p.out = m.f;
+  p.x0 = 0, p.x1 = 3; /* x 10..100: 30 per unit */
+  ft_svg_vspan(&p, 1, 9, "paused", "paused", "from 1 to <9>");
+  t = mem_text(&m);
+  assert_non_null(strstr(t, "<g class=\"paused\"><title>from 1 to &lt;9&gt;</title>"
+                            "<rect x=\"40.0\" y=\"0.0\" width=\"60.0\" height=\"40.0\"/>"
+                            "<text x=\"43.0\" y=\"36.0\">paused</text></g>\n"));
+  mem_close(&m);
+  mem_open(&m);
+  p.out = m.f;
+  ft_svg_vspan(&p, 2.9, 3.0, "paused", "too narrow", NULL); /* 3 units wide: no label */
+  ft_svg_vspan(&p, 5, 7, "paused", NULL, NULL);           /* right of the plot: nothing */
+  ft_svg_vspan(&p, 2, 2, "paused", NULL, NULL);           /* empty: nothing */
+  t = mem_text(&m);
+  assert_int_equal(count(t, "<rect"), 1);
+  assert_int_equal(count(t, "<text"), 0);
   mem_close(&m);
 
   /* Nothing open: nothing drawn. */
