@@ -3,11 +3,15 @@
 ** wait for it and every descendant (we are their subreaper), then import all
 ** spills of the process tree into one trace and symbolize it.
 **
-** Follow mode (--live, --max-size, --duration; ft_follow.h): instead of only
-** waiting, the recorder polls the spills while the tree runs: it makes a
-** readable trace on every FLUSH control chunk and every --commit-ms
-** (--live), ends the recording when every image STOPped (--duration: the
-** program runs on untraced), and bounds the trace to --max-size.
+** Follow mode (--live, --max-size, --duration; ft_follow.h and
+** ft_import_follow_* in ft_import.h): instead of only waiting, the recorder
+** tails the spills while the tree runs and imports them epoch by epoch into
+** the trace (WAL mode meanwhile, so readers see the last commit): every
+** --commit-ms while they grow, sooner when bounded (so one epoch never adds
+** more than the margin below the limit), and at once on a FLUSH control
+** chunk. After each commit it thins the trace under --max-size. It ends the
+** recording when every image STOPped (--duration: the program runs on
+** untraced) or the tree is gone.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -61,12 +65,13 @@ static const char record_usage[] =
     "      --duration D     stop recording after D; the program runs on untraced,\n"
     "                       record writes the trace, prints its pid and exits 0\n"
     "      --signal SIG     control signal of the shim (USR1, USR2, RTMIN+N, or none)\n"
-    "      --max-size BYTES keep the trace under BYTES (K/M/G; also FRAGTRACE_MAX_SIZE):\n"
-    "                       the oldest freed allocation rows are thinned, summaries,\n"
-    "                       windows and samples stay complete\n"
-    "      --live           keep a readable trace while CMD runs: rewritten on every\n"
-    "                       `fragtrace ctl flush` and every --commit-ms while it grows\n"
-    "      --commit-ms N    --live: trace rewrite interval, 10..3600000 (default 1000)\n"
+    "      --max-size BYTES keep the trace under BYTES (K/M/G; also FRAGTRACE_MAX_SIZE),\n"
+    "                       importing while CMD runs: the oldest freed allocation rows\n"
+    "                       are thinned; summaries, windows and samples stay complete\n"
+    "      --live           import while CMD runs, so the trace can be read (reported on)\n"
+    "                       meanwhile: a commit every --commit-ms while the spills grow\n"
+    "                       and at once on `fragtrace ctl flush PID`\n"
+    "      --commit-ms N    commit interval while following, 10..3600000 (default 1000)\n"
     "      --window-ms N    site_windows width, 1..3600000 ms (default: 1000 with\n"
     "                       --live/--max-size/--duration, else chosen from the run length)\n"
     "  -q, --quiet          no summary line\n"
@@ -93,29 +98,6 @@ static int set_int_env(const char *name, const char *value, long lo, long hi) {
     return -1;
   }
   return setenv(name, value, 1);
-}
-
-/* A size in bytes with an optional binary suffix K, M, G or T (and an
-** optional trailing B or iB: "4M", "4MiB", "512k"). Returns 0 or -1. */
-static int parse_size(const char *s, uint64_t *out) {
-  char *end;
-  errno = 0;
-  if (!*s || *s == '-') return -1;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s) return -1;
-  unsigned shift = 0;
-  switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    default: break;
-  }
-  if (shift && (*end == 'i' || *end == 'I') && (end[1] == 'b' || end[1] == 'B')) end += 2;
-  else if (*end == 'b' || *end == 'B') end++;
-  if (*end || (shift && v > (UINT64_MAX >> shift))) return -1;
-  *out = (uint64_t)v << shift;
-  return 0;
 }
 
 /* A duration: a number with unit ms, s, m or h (none = seconds), in ms.
@@ -277,7 +259,7 @@ static int follow_open(rec_follow *fo, const char *output) {
 ** or stopped recording; end every image, however many commits the backlog
 ** takes); then keep the trace under --max-size. A failure is said once and
 ** ends following. Returns 1 when a backlog is left (poll again soon). */
-static int follow_commit(rec_follow *fo, const char *spill_dir, int final) {
+static int follow_commit(rec_follow *fo, const char *spill_dir, int final, int symbolize) {
   if (fo->failed) return 0;
   char err[512];
   int n = 0, more = 0;
@@ -301,6 +283,10 @@ static int follow_commit(rec_follow *fo, const char *spill_dir, int final) {
   if (more < 0) {
     ft_errorf("record: importing while the program runs: %s", err);
     fo->failed = 1;
+  } else if (symbolize && !final) {
+    /* A report made now shows names (the end looks again at what could
+    ** not be resolved yet: a library's mapping may come a drain late). */
+    if (ft_symbolize_trace(fo->db, NULL, err, sizeof err) != 0) ft_errorf("symbolize: %s", err);
   }
   for (int i = 0; i < n; i++) free(spills[i]);
   free(spills);
@@ -320,6 +306,9 @@ static int follow_finish(rec_follow *fo, const char *output, int exit_pid, int e
   if (exit_pid > 0) ft_import_set_exit_status(fo->db, exit_pid, exit_status);
   ft_symbolize_stats ss;
   memset(&ss, 0, sizeof ss);
+  /* IPs looked up during the run before their library's mapping was in
+  ** the trace: look again, now that every mapping is. */
+  sqlite3_exec(fo->db, "DELETE FROM symbols WHERE function IS NULL", NULL, NULL, NULL);
   if (ft_symbolize_trace(fo->db, &ss, err, sizeof err) != 0) ft_errorf("symbolize: %s", err);
   if (sqlite3_exec(fo->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK) {
     ft_errorf("record: %s: %s", output, sqlite3_errmsg(fo->db));
@@ -369,7 +358,7 @@ static int follow_tree(pid_t child, int *child_status, const char *spill_dir, re
     ft_errorf("record: out of memory");
     return -1;
   }
-  uint64_t next_commit = now_ms() + fo->commit_ms, bytes_then = 0;
+  uint64_t next_commit = now_ms() + fo->commit_ms, bytes_then = 0, next_symbolize = 0;
   int dirty = 0, rc = 0;
   for (;;) {
     int st;
@@ -394,7 +383,9 @@ static int follow_tree(pid_t child, int *child_status, const char *spill_dir, re
     uint64_t now = now_ms();
     int big = fo->max_size && ts.bytes - bytes_then >= epoch_bytes(fo);
     if (flushed || (dirty && (now >= next_commit || big))) {
-      int behind = follow_commit(fo, spill_dir, 0);
+      int sym = flushed || now >= next_symbolize;
+      int behind = follow_commit(fo, spill_dir, 0, sym);
+      if (sym) next_symbolize = now_ms() + 5000; /* names for a report made meanwhile */
       dirty = behind; /* a backlog: take the next piece at once */
       bytes_then = ts.bytes;
       next_commit = behind ? now_ms() : now_ms() + fo->commit_ms;
@@ -431,7 +422,7 @@ int ft_cmd_record(int argc, char **argv) {
   uint64_t v;
   /* The limit is the recorder's business: the shim must not thin on its own. */
   const char *env_max = getenv("FRAGTRACE_MAX_SIZE");
-  if (env_max && *env_max && (parse_size(env_max, &fo.max_size) != 0 || fo.max_size == 0)) {
+  if (env_max && *env_max && (ft_parse_bytes(env_max, &fo.max_size) != 0 || fo.max_size == 0)) {
     ft_errorf("invalid FRAGTRACE_MAX_SIZE '%s' (bytes, with an optional K/M/G suffix)", env_max);
     return FT_EXIT_RECORD_ERROR;
   }
@@ -455,25 +446,21 @@ int ft_cmd_record(int argc, char **argv) {
       case 'k': keep = 1; break;
       case 'q': quiet = 1; break;
       case O_SAMPLE_BYTES:
-        if (parse_size(optarg, &v) != 0) {
+        if (ft_parse_bytes(optarg, &v) != 0) {
           ft_errorf("invalid value '%s' for --sample-bytes (bytes, with an optional K/M/G suffix)", optarg);
           bad = 1;
         } else {
           set_u64_env("FRAGTRACE_SAMPLE_BYTES", v);
         }
         break;
-      case O_SEED: {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(optarg, &end, 10);
-        if (errno || end == optarg || *end || *optarg == '-') {
+      case O_SEED:
+        if (ft_parse_u64(optarg, &v) != 0) {
           ft_errorf("invalid value '%s' for --seed (an unsigned 64-bit integer)", optarg);
           bad = 1;
         } else {
-          set_u64_env("FRAGTRACE_SEED", s);
+          set_u64_env("FRAGTRACE_SEED", v);
         }
         break;
-      }
       case O_PAUSED: setenv("FRAGTRACE_PAUSED", "1", 1); break;
       case O_DELAY:
       case O_DURATION:
@@ -498,7 +485,7 @@ int ft_cmd_record(int argc, char **argv) {
         break;
       }
       case O_MAX_SIZE:
-        if (parse_size(optarg, &fo.max_size) != 0 || fo.max_size == 0) {
+        if (ft_parse_bytes(optarg, &fo.max_size) != 0 || fo.max_size == 0) {
           ft_errorf("invalid value '%s' for --max-size (bytes, with an optional K/M/G suffix)", optarg);
           bad = 1;
         }
@@ -640,7 +627,7 @@ int ft_cmd_record(int argc, char **argv) {
     ft_errorf("record: no process of '%s' was traced (a statically linked program cannot be preloaded)",
               cmd[0]);
   if (fo.imp) { /* followed: the last epoch, then the end-of-run work */
-    follow_commit(&fo, spill_dir, 1);
+    follow_commit(&fo, spill_dir, 1, 0);
     int failed = fo.failed;
     if (follow_finish(&fo, output, left_running ? 0 : pid, rc) != 0) failed = 1;
     if (failed && keep) { /* the spills are whole: convert them the batch way */
@@ -662,7 +649,7 @@ int ft_cmd_record(int argc, char **argv) {
     rmdir(spill_dir);
   }
   if (left_running)
-    fprintf(stderr, "fragtrace: --duration is over: %s keeps running untraced (pid=%d)\n", cmd[0], (int)pid);
+    fprintf(stderr, "fragtrace: --duration is over: %s keeps running untraced, pid=%d\n", cmd[0], (int)pid);
   for (int i = 0; i < n; i++) free(spills[i]);
   free(spills);
   return rc;

@@ -303,20 +303,19 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
     return -1;
   const int64_t target = (int64_t)(max_size / 4 * 3);
   size = ft_trace_used_bytes(db);
-  int64_t freed_rows = ft_q1(db, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL");
-  if (size < 0 || freed_rows < 0) {
+  if (size < 0) {
     snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
     return -1;
   }
-  /* Rows per byte is learnt from each round: the first guesses from the
-  ** share of the file the rows could take, later ones from what a round
-  ** really gave back (pages of a B-tree are freed a few rows late). */
-  double bytes_per_row = freed_rows ? (double)size / (double)freed_rows : 1;
-  while (size > target && freed_rows > 0) {
+  /* Bytes per row are learnt from each round (the first guess is what a
+  ** freed row takes in full mode, ~30 bytes); no count of the rows first:
+  ** a round that deletes fewer than asked found no more freed rows. */
+  double bytes_per_row = 32;
+  int rows_left = 1;
+  while (size > target && rows_left) {
     /* Undershoot each round (the estimate is a few % off, and what is not
     ** rows weighs more as the rows go), then refine. */
     int64_t k = (int64_t)((double)(size - target) / bytes_per_row * 0.9) + 256;
-    if (k > freed_rows) k = freed_rows;
     int64_t del = 0;
     if (ft_thin_rows(db, k, &del, err, errlen) != 0) return -1;
     int64_t now = ft_trace_used_bytes(db);
@@ -325,9 +324,8 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
       return -1;
     }
     st->rows_deleted += del;
-    freed_rows -= del;
-    if (del == 0) break;
-    if (now < size) bytes_per_row = (double)(size - now) / (double)del;
+    rows_left = del == k;
+    if (del > 0 && now < size) bytes_per_row = (double)(size - now) / (double)del;
     size = now;
   }
   /* Still too big with every freed row gone: halve the old samples, as

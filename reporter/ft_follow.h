@@ -1,28 +1,19 @@
 /*
-** ft_follow.h — what `fragtrace record` does while the traced program runs
-** (follow mode: --live, --max-size, --duration), and bounding a trace's size.
-**
+** ft_follow.h — the parts of `fragtrace record`'s follow mode (--live,
+** --max-size, --duration) that are not the importer itself
+** (ft_import_follow_*, ft_import.h):
 **   - Tailing spills: every spill of the recording directory is read chunk
 **     header by chunk header as it grows (only complete chunks), noting the
-**     lifecycle and control chunks the recorder acts on: FT_CHUNK_CONTROL
-**     FLUSH (make a trace now) and STOP (recording ended for good, the
-**     image runs on untraced), EXIT and EXEC (the image is gone).
-**   - Live snapshots: on a FLUSH, and every --commit-ms while spills grew,
-**     the complete part of every spill is imported into a new trace that
-**     replaces the output atomically (rename), so `fragtrace report` can
-**     run on the output while the program keeps running.
-**   - Bounding (--max-size): after the import, the oldest freed allocation
+**     control and lifecycle chunks the recorder acts on: FT_CHUNK_CONTROL
+**     FLUSH (commit now) and STOP (recording ended for good, the image runs
+**     on untraced), EXIT and EXEC (the image is gone).
+**   - Bounding (--max-size): after each commit, the oldest freed allocation
 **     rows are deleted (never live rows, summaries, samples or totals)
-**     until the file is under ~80 % of the limit; if that is not enough,
-**     every other old process/buddyinfo sample goes too. What was deleted
-**     is recorded in the `thinning` table and meta keys (schema/README.md)
-**     and `fragtrace report` says so.
-**
-** The live snapshots re-import the whole spill each time, and the spill
-** and the importer's memory grow with the run: this bounds the trace, not
-** the recorder. The epoch importer that keeps both bounded (import each
-** drain once, punch the consumed spill ranges, carry live rows and running
-** summaries across epochs) is not written yet: see the report of issue 5.
+**     while the file's pages in use are over 85 % of the limit, down to
+**     75 %; if that is not enough, every other old process/buddyinfo
+**     sample goes too. What was deleted is recorded in the `thinning`
+**     table and meta keys (schema/README.md) and `fragtrace report` says
+**     so.
 */
 #ifndef FT_FOLLOW_H
 #define FT_FOLLOW_H

@@ -17,6 +17,10 @@
 **      in memory (see "Samples and summaries" below). Everything happens in
 **      one transaction.
 **
+** Follow mode (ft_import_follow_*, at the end of this file) runs the same
+** scan and merge on each epoch of a growing spill and keeps running
+** summaries instead of the row passes below.
+**
 ** Time: images with FT_FLAG_TSC stamp events in TSC ticks. The merge and the
 ** matching work on ticks (the finest order there is); rows are converted to
 ** ns afterwards through the image's FT_CHUNK_CLOCK pairs, piecewise linear,
@@ -194,6 +198,7 @@ typedef struct ft_cref { /* one events chunk of a stream */
   size_t n;              /* records at ev (packed: 0 until decoded) */
   const uint8_t *packed; /* EVENTS_PACKED payload in the mapping, else NULL */
   size_t plen;
+  size_t off;            /* file offset of the payload (follow mode maps the file anew each epoch) */
 } ft_cref;
 
 typedef struct ft_stream { /* one thread's events, in its program order */
@@ -461,7 +466,7 @@ static int ft_scan_image(ft_ctx *c, ft_image *img) {
       size_t si = ft_stream_for(img, &tids, ch.tid, k);
       if (si == FT_NONE) goto out;
       ft_stream *s = &img->st[si];
-      ft_cref r = {0};
+      ft_cref r = {.off = (size_t)((const unsigned char *)ch.payload - img->sp.map)};
       if (ch.type == FT_CHUNK_EVENTS) {
         r.ev = ft_spill_events(&ch, &r.n);
       } else {
@@ -1041,8 +1046,11 @@ static size_t ft_tie_first(const ft_ctx *c, size_t si, const ft_event *e) {
 }
 
 /* Merge the thread streams of the current image by timestamp and apply
-** every event. Returns 0 or -1 (OOM). */
-static int ft_merge(ft_ctx *c) {
+** every event stamped at or before `until` (event units; UINT64_MAX: all).
+** resume: the streams' cursors carry on from the last merge (follow mode,
+** where a merge stops at the watermark and the rest waits for the next
+** epoch); else they start over. Returns 0 or -1 (OOM). */
+static int ft_merge_until(ft_ctx *c, uint64_t until, int resume) {
   ft_image *img = c->img;
   size_t *h = realloc(c->heap, (img->nst + 1) * sizeof *h);
   if (!h) return ft_oom(c);
@@ -1053,7 +1061,7 @@ static int ft_merge(ft_ctx *c) {
   c->nheap = 0;
   for (size_t i = 0; i < img->nst; i++) {
     ft_stream *s = &img->st[i];
-    s->ci = s->ei = 0;
+    if (!resume) s->ci = s->ei = 0;
     if (ft_stream_settle(c, s) != 0) return -1;
     if (!s->head) continue;
     c->heap[c->nheap] = i;
@@ -1063,6 +1071,7 @@ static int ft_merge(ft_ctx *c) {
   while (c->nheap) {
     size_t si = c->heap[0];
     const ft_event *e = img->st[si].head;
+    if (FT_EV_TIME(e->t_type) > until) break; /* the earliest head is past the watermark */
     /* Another head with e's timestamp is a child of the root if it exists:
     ** only then is there anything to decide. */
     uint64_t t = FT_EV_TIME(e->t_type);
@@ -1077,6 +1086,9 @@ static int ft_merge(ft_ctx *c) {
   }
   return 0;
 }
+
+/* Batch mode: merge everything. */
+static int ft_merge(ft_ctx *c) { return ft_merge_until(c, UINT64_MAX, 0); }
 
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                   */
@@ -2143,6 +2155,9 @@ out:
 **     snapshot (taken when the site first changes after a new peak), which
 **     is what the batch pass counts from the rows live at the peak;
 **   - leaked counts are the sweep's live state, final at the end.
+** The merge of an epoch stops at the watermark (ft_import.h); the chunks
+** it did not finish stay in their streams, rebased onto the next epoch's
+** mapping of the file, and the hole punching stays below them.
 ** Rows stay in event units (TSC ticks) in memory, as the merge compares
 ** them, and are converted to ns where they are counted or written: a drain
 ** boundary comes after the drain's clock pair, so an epoch's events are
@@ -2191,6 +2206,7 @@ typedef struct ft_fimg { /* one followed image */
   size_t punched;  /* bytes from the start already given back */
   int done;        /* ended: nothing more is read */
   int pending;     /* the last epoch stopped at its size cap: more is there already */
+  uint64_t wmark;  /* the watermark of the last merge (event units): events before it come late */
   char *cmdline, *exe; /* owned copies (the mapping changes every epoch) */
   size_t cmdline_len, exe_len;
   /* merge state, swapped into ft_ctx while the image is worked on */
@@ -2233,6 +2249,7 @@ typedef struct ft_fimg { /* one followed image */
   size_t ntot, captot;
   int has_rss;
   ft_tpt rss;
+  ft_hmap touched; /* base pages (system page size) any heap row ever covered: the pinning replay's residency */
 } ft_fimg;
 
 struct ft_follow_import {
@@ -2259,7 +2276,6 @@ static void ft_fimg_enter(ft_ctx *c, ft_fimg *fi) {
 #undef FT_IN
   c->img = &fi->img;
   c->nfree = 0;
-  c->late_mark = fi->img.max_ev_t;
 }
 static void ft_fimg_leave(ft_ctx *c, ft_fimg *fi) {
 #define FT_OUT(x) fi->x = c->x;
@@ -2356,6 +2372,7 @@ typedef struct ft_tix {
   uint64_t t;
   size_t i;
 } ft_tix;
+/* Order instants by time, then row index (merge order). */
 static int ft_cmp_tix(const void *a, const void *b) {
   const ft_tix *x = a, *y = b;
   if (x->t != y->t) return x->t < y->t ? -1 : 1;
@@ -2425,6 +2442,103 @@ static void ft_fdecide(ft_ctx *c, ft_fimg *fi, size_t i) {
   if (r->stack) fi->site[ft_fsite_of(fi, r->stack)].temporary += wt;
 }
 
+/* Whether row r takes part in the pinning replay (ft_import_frag.h): a heap
+** block below the mmap threshold, of an image recorded in full, with a
+** page size to replay onto. */
+static int ft_fpin_heap(const ft_fimg *fi, const ft_row *r) {
+  uint32_t ps = fi->img.sp.hdr.page_size;
+  return !fi->sample_bytes && ps && !(ps & (ps - 1)) && r->kind != FT_EV_MMAP && r->size > 0 &&
+         r->size < FT_PIN_MMAP_THRESHOLD;
+}
+
+/* pinning and pinning_totals at the image's end (instant 'end'), as
+** ft_import_frag computes them: the rows live at the end are in memory,
+** and the pages ever touched stand in for the rows freed since, as rows
+** allocated and freed at 0 (resident, never live). The 'rss_gap' instant
+** is in the past by then: not computed. The image is entered. 0 or -1. */
+static int ft_fpinning(ft_ctx *c, ft_fimg *fi) {
+  ft_image *img = &fi->img;
+  uint32_t ps = img->sp.hdr.page_size;
+  if (fi->sample_bytes || !ps || (ps & (ps - 1))) return 0; /* as ft_import_frag */
+  static const char *const meta =
+      "INSERT OR IGNORE INTO meta(key, value) VALUES ('pin_max_live_pct', '%d'), ('pin_mmap_threshold', '%llu'), "
+      "('pin_huge_page', '%llu')";
+  char sql[256];
+  snprintf(sql, sizeof sql, meta, FT_PIN_MAX_LIVE_PCT, (unsigned long long)FT_PIN_MMAP_THRESHOLD,
+           (unsigned long long)FT_FRAG_HUGE_PAGE);
+  if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return ft_sqlerr(c, "writing meta");
+  size_t n = 0, cap = 0;
+  ft_row *v = NULL;
+  for (size_t i = 0; i < c->nrows; i++) {
+    ft_row r = c->rows[i];
+    if (r.t_free != FT_LIVE) continue;
+    r.t_alloc = ft_fns(fi, r.t_alloc);
+    if (FT_PUSH(v, n, cap, r) != 0) goto oom;
+  }
+  unsigned sh = (unsigned)__builtin_ctzll(ps);
+  for (size_t k = 0; k < fi->touched.cap; k++)
+    if (fi->touched.s[k].val) {
+      ft_row r = {.addr = fi->touched.s[k].key << sh, .size = ps, .t_alloc = 0, .t_free = 0, .kind = FT_EV_MALLOC};
+      if (FT_PUSH(v, n, cap, r) != 0) goto oom;
+    }
+  const ft_frag_rows fr = {v, n, sizeof *v, offsetof(ft_row, addr), offsetof(ft_row, size),
+                           offsetof(ft_row, t_alloc), offsetof(ft_row, t_free), offsetof(ft_row, stack),
+                           offsetof(ft_row, kind), 0};
+  sqlite3_stmt *qs = NULL, *qt = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, pages, "
+                         "pinned_bytes) VALUES (?1,'end',?2,?3,?4,?5,?6,?7,?8)",
+                         -1, &qs, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(c->db,
+                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, heap_live_bytes, "
+                         "pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
+                         "VALUES (?1,'end',?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                         -1, &qt, NULL) != SQLITE_OK) {
+    ft_sqlerr(c, "preparing pinning");
+    goto out;
+  }
+  const uint64_t sizes[2] = {ps, FT_FRAG_HUGE_PAGE};
+  for (int k = 0; k < 2; k++) {
+    if (k == 1 && sizes[1] == sizes[0]) break;
+    ft_pin_result pr;
+    if (ft_frag_pinning(&fr, img->end_ns, sizes[k], ps, &pr) != 0) {
+      ft_oom(c);
+      goto out;
+    }
+    const uint64_t tv[] = {pr.heap_pages, pr.heap_live_bytes, pr.pages,       pr.resident_bytes,
+                           pr.blocks,     pr.live_bytes,      pr.pinned_bytes};
+    sqlite3_bind_int64(qt, 1, img->proc);
+    sqlite3_bind_int64(qt, 2, (sqlite3_int64)img->end_ns);
+    sqlite3_bind_int64(qt, 3, (sqlite3_int64)sizes[k]);
+    for (int i = 0; i < 7; i++) sqlite3_bind_int64(qt, 4 + i, (sqlite3_int64)tv[i]);
+    int bad = ft_step(c, qt, "inserting pinning_totals");
+    for (size_t i = 0; !bad && i < pr.nsites; i++) {
+      const ft_pin_site *ps_ = &pr.sites[i];
+      sqlite3_bind_int64(qs, 1, img->proc);
+      sqlite3_bind_int64(qs, 2, (sqlite3_int64)img->end_ns);
+      sqlite3_bind_int64(qs, 3, (sqlite3_int64)sizes[k]);
+      sqlite3_bind_int64(qs, 4, ps_->stack);
+      sqlite3_bind_int64(qs, 5, (sqlite3_int64)ps_->blocks);
+      sqlite3_bind_int64(qs, 6, (sqlite3_int64)ps_->live_bytes);
+      sqlite3_bind_int64(qs, 7, (sqlite3_int64)ps_->pages);
+      sqlite3_bind_int64(qs, 8, (sqlite3_int64)ps_->pinned_bytes);
+      bad = ft_step(c, qs, "inserting pinning");
+    }
+    ft_pin_result_free(&pr);
+    if (bad) goto out;
+  }
+  rc = 0;
+out:
+  sqlite3_finalize(qs);
+  sqlite3_finalize(qt);
+  free(v);
+  return rc;
+oom:
+  free(v);
+  return ft_oom(c);
+}
+
 /* The epoch's counters: allocation side of rows [first, nrows), free side
 ** of c->freelog, then `temporary` of every freed row whose thread moved on
 ** (all of them when final). Returns 0 or -1 (OOM). */
@@ -2440,6 +2554,11 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
     }
     if (ft_hmap_put(&fi->tlast, r->thread, i) != 0) return ft_oom(c);
     uint64_t wt = ft_rw(c, r), wb = wt * r->size, ta = ft_fns(fi, r->t_alloc);
+    if (ft_fpin_heap(fi, r)) { /* the pages it covers are resident from now on (ft_pin_touched) */
+      unsigned sh = (unsigned)__builtin_ctzll(fi->img.sp.hdr.page_size);
+      for (uint64_t bp = r->addr >> sh; bp <= (r->addr + r->size - 1) >> sh; bp++)
+        if (ft_hmap_put(&fi->touched, bp, 0) != 0) return ft_oom(c);
+    }
     fi->p.allocations += wt;
     fi->p.bytes += wb;
     if (r->kind == FT_EV_MMAP) {
@@ -2802,7 +2921,11 @@ static int ft_fboundary(uint32_t type) {
 static void ft_fpunch(ft_follow_import *f, ft_fimg *fi) {
   if (!f->punch || f->punch_failed) return;
   size_t from = fi->punched ? fi->punched : 4096; /* the header's page stays readable */
-  size_t to = fi->off & ~(size_t)4095;
+  size_t to = fi->off;
+  for (size_t i = 0; i < fi->img.nst; i++) /* chunks waiting past the watermark stay */
+    if (fi->img.st[i].nc && fi->img.st[i].c[0].off - sizeof(ft_chunk) < to)
+      to = fi->img.st[i].c[0].off - sizeof(ft_chunk);
+  to &= ~(size_t)4095;
   if (to <= from) return;
   int fd = open(fi->path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
@@ -2826,6 +2949,7 @@ static int ft_fkey_streams(ft_ctx *c, ft_fimg *fi) {
       if (t < s->first_t) s->first_t = t;
     }
     s->head = NULL;
+    s->ci = s->ei = 0; /* the merge reads it from the start (its stacks too) */
   }
   qsort(img->st + fi->nst_keyed, img->nst - fi->nst_keyed, sizeof *img->st, ft_cmp_stream);
   for (size_t i = fi->nst_keyed; i < img->nst; i++) img->st[i].key = c->next_thread++;
@@ -2928,8 +3052,38 @@ static int ft_fepoch(ft_follow_import *f, ft_fimg *fi, int final) {
   ft_ctx *c = &f->c;
   ft_image *img = &fi->img;
   if (fi->done) return 0;
-  ft_spill_reader_close(&img->sp);
-  int r = ft_spill_reader_open_from(&img->sp, fi->path, fi->off, c->err, c->errlen);
+  /* Validate no more than an epoch can take (and some): a backlog is not
+  ** checked all over again at every poll. Grown when a drain is bigger. */
+  size_t lim = 2 * f->epoch_bytes + 65536;
+  int r;
+  ft_spill nsp;
+  memset(&nsp, 0, sizeof nsp);
+  for (;;) {
+    ft_spill_reader_close(&nsp);
+    r = ft_spill_reader_open_from(&nsp, fi->path, fi->off, lim, c->err, c->errlen);
+    if (r != 0 || !nsp.more || !(nsp.hdr.flags & FT_FLAG_TSC)) break;
+    ft_spill_iter it; /* is there a drain boundary in what was validated? */
+    ft_spill_chunk ch;
+    int any = 0;
+    ft_spill_iter_init(&it, &nsp);
+    while (!any && ft_spill_iter_next(&it, &ch)) any = ft_fboundary(ch.type);
+    if (any) break;
+    lim *= 4;
+  }
+  if (r == 0) {
+    /* Chunks an earlier merge left past its watermark point into the old
+    ** mapping: the new one maps the same file, so they move over. */
+    for (size_t i = 0; i < img->nst; i++)
+      for (size_t j = 0; j < img->st[i].nc; j++) {
+        ft_cref *cr = &img->st[i].c[j];
+        if (cr->packed) cr->packed = nsp.map + cr->off;
+        else if (cr->ev) cr->ev = (const ft_event *)(const void *)(nsp.map + cr->off);
+      }
+    ft_spill_reader_close(&img->sp);
+    img->sp = nsp;
+  } else {
+    ft_spill_reader_close(&nsp);
+  }
   if (r == 1 && !final) return 0; /* no header yet */
   if (r != 0) { /* unreadable (or never got a header): nothing more from it */
     fi->done = 1;
@@ -2953,12 +3107,12 @@ static int ft_fepoch(ft_follow_import *f, ft_fimg *fi, int final) {
     ft_spill_iter_init(&it, &img->sp);
     while (ft_spill_iter_next(&it, &ch)) {
       /* the end of the spill is a boundary too when the image is over */
-      if (!(!img->tsc || ft_fboundary(ch.type) || (final && it.off == img->sp.end))) continue;
+      if (!(!img->tsc || ft_fboundary(ch.type) || (final && !img->sp.more && it.off == img->sp.end))) continue;
       last = it.off;
       if (end == img->sp.start || it.off - img->sp.start <= f->epoch_bytes) end = it.off;
     }
   }
-  fi->pending = end < last;
+  fi->pending = end < last || img->sp.more;
   final = final && !fi->pending; /* the end comes with the last piece */
   if (final && img->sp.truncated) c->st->truncated_files++;
   img->sp.end = end;
@@ -2984,10 +3138,22 @@ static int ft_fepoch(ft_follow_import *f, ft_fimg *fi, int final) {
   int has_events = img->max_ev_t != 0;
   for (size_t i = 0; i < img->nst; i++) has_events |= img->st[i].nc != 0;
   if (ft_fclock(c, img, nclk0, final && has_events) != 0 || ft_fkey_streams(c, fi) != 0) return -1;
+  /* The watermark: events stamped up to the clock pair before the last one
+  ** seen. Every thread's ring was drained after that instant, so whatever
+  ** was stamped before it is here (short of a thread preempted between
+  ** stamping and publishing for a whole drain interval: those come late and
+  ** are counted); what was stamped after it may still be in a ring of
+  ** another thread, and waits for the next epoch. Without TSC there are no
+  ** pairs: no watermark (an epoch cut between two threads' chunks of one
+  ** drain then shows as late events). */
+  uint64_t until = UINT64_MAX;
+  if (!final && img->tsc) until = img->nclk >= 2 ? img->clk[img->nclk - 2].ticks : 0;
   ft_fimg_enter(c, fi);
+  c->late_mark = fi->wmark;
   int rc = -1;
   size_t first = c->nrows;
-  if (ft_merge(c) != 0 || ft_fsites_grow(c, fi) != 0) goto out;
+  if (ft_merge_until(c, until, 1) != 0 || ft_fsites_grow(c, fi) != 0) goto out;
+  if (until != UINT64_MAX && until > fi->wmark) fi->wmark = until;
   if (img->max_ev_t && ft_ev_ns(img, img->max_ev_t) > img->end_ns) img->end_ns = ft_ev_ns(img, img->max_ev_t);
   if (ft_fsamples(c, fi) != 0 || ft_fsweep(c, fi, first) != 0 || ft_fcount(f, fi, first, final) != 0) goto out;
   if (final) { /* the end: the last query points (samples after the last event, the end) */
@@ -3001,17 +3167,25 @@ static int ft_fepoch(ft_follow_import *f, ft_fimg *fi, int final) {
   }
   if (ft_ftotals(f, fi) != 0 || ft_write_snapshots(c) != 0 ||
       ft_import_sys_image(c->db, img->proc, &img->sp, c->err, c->errlen) != 0 || ft_fflush_rows(f, fi, final) != 0 ||
-      ft_fwrite_summaries(f, fi) != 0)
+      ft_fwrite_summaries(f, fi) != 0 || (final && ft_fpinning(c, fi) != 0))
     goto out;
   rc = 0;
 out:
-  /* this epoch's chunks are consumed: forget the pointers into the mapping */
+  /* The process chunks are consumed; of the event chunks, those the merge
+  ** went past are dropped, the rest (past the watermark) wait. */
   img->npc = 0;
   for (size_t i = 0; i < img->nst; i++) {
     ft_stream *s = &img->st[i];
-    s->nc = s->ci = s->ei = 0;
     s->head = NULL;
-    ft_stream_drop(s);
+    if (s->ci >= s->nc) {
+      s->nc = s->ci = s->ei = 0;
+      ft_stream_drop(s);
+      continue;
+    }
+    memmove(s->c, s->c + s->ci, (s->nc - s->ci) * sizeof *s->c);
+    s->nc -= s->ci;
+    s->dec_ci = s->dec_ci != FT_NONE && s->dec_ci >= s->ci ? s->dec_ci - s->ci : FT_NONE;
+    s->ci = 0;
   }
   ft_fimg_leave(c, fi);
   if (rc) return -1;
@@ -3163,6 +3337,7 @@ void ft_import_follow_close(ft_follow_import *f) {
     free(fi->wdirty);
     free(fi->wflag);
     free(fi->tots);
+    free(fi->touched.s);
     free(fi->cmdline);
     free(fi->exe);
     for (size_t j = 0; j < fi->img.nst; j++) {

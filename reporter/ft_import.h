@@ -42,10 +42,16 @@ int ft_import_spills(sqlite3 *db, const char *const *paths, size_t n,
 ** tables of each image are rewritten from running state, so a reader sees
 ** a consistent trace after every commit. The final
 ** poll reads every complete chunk and ends the images (leaks, peaks).
-** Late events (published after an epoch already applied later ones) are
-** applied anyway and counted in meta `late_events`. Per-site window,
+** The merge stops at a watermark, the image's clock pair before its last
+** one: every ring was drained after that instant, so nothing stamped before
+** it can still come (a thread that stamped an event just after its ring was
+** drained and handed the block to a thread drained later is the case this
+** waits for); the rest waits for the next epoch. Late events (a thread
+** preempted between stamping and publishing for a whole drain interval, or
+** images without TSC, which have no pairs) are applied anyway and counted
+** in meta `late_events`. Per-site window,
 ** histogram and total aggregates are exact; heap_timeline uses slices of
-** window_ns; pinning is not computed in follow mode. ---- */
+** window_ns; pinning is computed at the end only (no 'rss_gap'). ---- */
 
 typedef struct ft_follow_import ft_follow_import;
 

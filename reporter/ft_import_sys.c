@@ -275,8 +275,15 @@ static int sys_prepare(ft_sys *s) {
       [Q_SLAB] = "INSERT OR IGNORE INTO slabinfo_samples(proc, t_ns, name, active_objs, num_objs, objsize, "
                  "objperslab, pages_per_slab, active_slabs, num_slabs, bytes) "
                  "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-      [Q_SRC] = "INSERT OR REPLACE INTO sample_sources(proc, source, status, detail, interval_ms, samples) "
-                "VALUES (?1,?2,?3,?4,?5,?6)",
+      /* Follow mode imports an image in pieces (ft_import_follow_*): a
+      ** later piece adds its snapshots and keeps the note of the first
+      ** (interval, status, detail) unless its own snapshots were malformed. */
+      [Q_SRC] = "INSERT INTO sample_sources(proc, source, status, detail, interval_ms, samples) "
+                "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(proc, source) DO UPDATE SET "
+                "samples = samples + excluded.samples, interval_ms = coalesce(interval_ms, excluded.interval_ms), "
+                "status = CASE WHEN excluded.status = 'malformed' THEN 'malformed' ELSE status END, "
+                "detail = CASE WHEN excluded.status = 'malformed' THEN excluded.detail ELSE coalesce(detail, "
+                "excluded.detail) END",
       [Q_META] = "INSERT OR IGNORE INTO meta(key, value) VALUES (?1,?2)",
   };
   for (int i = 0; i < Q_N; i++)

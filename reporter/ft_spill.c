@@ -94,10 +94,11 @@ static int ft_chunk_at(const ft_spill *sp, size_t off, int deep, ft_spill_chunk 
 }
 
 int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errlen) {
-  return ft_spill_reader_open_from(sp, path, 0, err, errlen);
+  return ft_spill_reader_open_from(sp, path, 0, 0, err, errlen);
 }
 
-int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, char *err, size_t errlen) {
+int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, size_t max_bytes, char *err,
+                              size_t errlen) {
   memset(sp, 0, sizeof *sp);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -167,6 +168,11 @@ int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, char 
   while ((r = ft_chunk_at(sp, off, 1, &ch, &why)) == 1) {
     off += sizeof(ft_chunk) + ft_pad8(ch.len);
     sp->nchunks++;
+    if (max_bytes && off - sp->start >= max_bytes && off < size) { /* enough for the caller */
+      sp->more = 1;
+      r = 0;
+      break;
+    }
   }
   sp->end = off;
   if (r < 0) {

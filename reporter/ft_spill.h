@@ -29,6 +29,7 @@ typedef struct ft_spill {
   size_t end;               /* offset just past the last valid chunk */
   size_t nchunks;           /* valid chunks in [hdr.header_size, end) */
   int truncated;            /* 1 when bytes after `end` were ignored */
+  int more;                 /* ft_spill_reader_open_from stopped at max_bytes: chunks follow `end` */
   const char *why;          /* static text: why the scan stopped early, or NULL */
 } ft_spill;
 
@@ -55,8 +56,12 @@ int ft_spill_reader_open(ft_spill *sp, const char *path, char *err, size_t errle
 ** mode): the chunks are validated from file offset `from` (a chunk boundary
 ** returned by an earlier open's `end`; 0 = the first chunk), and iteration
 ** starts there too. What lies before `from` is never read (it may have been
-** punched out). nchunks counts the chunks from there. */
-int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, char *err, size_t errlen);
+** punched out). nchunks counts the chunks from there. max_bytes > 0 stops
+** the validation once that many bytes past `from` are validated, with
+** `more` set when the file goes on (a backlog is read piece by piece
+** without validating all of it every time). */
+int ft_spill_reader_open_from(ft_spill *sp, const char *path, size_t from, size_t max_bytes, char *err,
+                              size_t errlen);
 
 /* Unmap the file. Safe on a zeroed or already closed ft_spill. */
 void ft_spill_reader_close(ft_spill *sp);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,12 +107,33 @@ static void test_bounded(void **state) {
   char dbp[512];
   snprintf(dbp, sizeof dbp, "%s", db);
   ft_run r;
-  ft_record(&r, dbp, NULL, FT_ARGV("--max-size", "4M"), FT_ARGV(ft_prog("follow_churn"), "churn", "1500000"));
+  ft_remove(dbp);
+  ft_start(&r, NULL,
+           FT_ARGV(FT_BIN, "record", "-q", "-o", dbp, "--max-size", "4M", "--", ft_prog("follow_churn"), "churn",
+                   "1500000"));
+  /* The bound holds while recording, not only at the end. */
+  struct stat st;
+  long long biggest = 0;
+  int looks = 0;
+  for (;;) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    /* WNOWAIT: it stays for ft_wait to collect */
+    if (waitid(P_PID, (id_t)r.pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == r.pid) break;
+    if (stat(dbp, &st) == 0) {
+      looks++;
+      if (st.st_size > biggest) biggest = st.st_size;
+    }
+    nap_ms(5);
+  }
+  ft_wait(&r, 300);
   ft_expect_status(&r, 0);
   ft_run_free(&r);
-  struct stat st;
+  ft_expect_true("watched the trace grow", looks > 20);
+  if (biggest > 4 << 20) fail_msg("trace reached %lld bytes while recording, over --max-size 4M", biggest);
   assert_int_equal(stat(dbp, &st), 0);
   if (st.st_size > 4 << 20) fail_msg("trace is %lld bytes, over --max-size 4M", (long long)st.st_size);
+  ft_expect_true("no WAL left", !ft_exists(ft_fmt("%s-wal", dbp)));
   sqlite3 *d = ft_db_open(dbp);
   const char *churn = "min_size = 4321 AND max_size = 4321", *keep = "min_size = 777 AND max_size = 777";
   ft_expect_eq("churn allocations", ft_q_int(d, "SELECT sum(allocations) FROM site_stats WHERE %s", churn), n);
@@ -156,12 +178,13 @@ static long read_int_file(const char *path) {
 }
 
 /* --live: while the program waits, the trace at the output holds what it
-** allocated so far, and `fragtrace report` works on it. */
-static void test_live_report(void **state) {
-  (void)state;
+** allocated so far, and `fragtrace report` works on it. The commit comes
+** from --commit-ms, or (use_flush) only from `fragtrace ctl flush`: the
+** shim's FLUSH chunk makes record commit at once. */
+static void live_report(int use_flush) {
   char dir[512], db[512];
-  snprintf(dir, sizeof dir, "%s", ft_tmp_path("follow_live.d"));
-  snprintf(db, sizeof db, "%s", ft_tmp_path("follow_live.db"));
+  snprintf(dir, sizeof dir, "%s", ft_tmp_path(use_flush ? "follow_flush.d" : "follow_live.d"));
+  snprintf(db, sizeof db, "%s", ft_tmp_path(use_flush ? "follow_flush.db" : "follow_live.db"));
   mkdir(dir, 0755);
   char ready[600], go[600];
   snprintf(ready, sizeof ready, "%s/ready", dir);
@@ -171,12 +194,19 @@ static void test_live_report(void **state) {
   ft_remove(db);
   ft_run rec;
   ft_start(&rec, NULL,
-           FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--live", "--commit-ms", "100", "--",
+           FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--live", "--commit-ms", use_flush ? "3600000" : "100", "--",
                    ft_prog("follow_churn"), "wait", dir, "50"));
   long pid = -1;
   for (int i = 0; i < 2000 && (pid = read_int_file(ready)) <= 0; i++) nap_ms(10);
   ft_expect_true("program ready", pid > 0);
-  /* A commit comes within a drain (100 ms) and a commit interval. */
+  if (use_flush) {
+    ft_run ctl;
+    ft_run_cmd(&ctl, NULL, FT_ARGV(FT_BIN, "ctl", "flush", ft_fmt("%ld", pid)));
+    ft_expect_status(&ctl, 0);
+    ft_run_free(&ctl);
+  }
+  /* A commit comes within a drain (100 ms) and a commit interval, or at
+  ** once after the flush. */
   long long got = -1;
   for (int i = 0; i < 300 && got != 50; i++) {
     nap_ms(50);
@@ -201,7 +231,20 @@ static void test_live_report(void **state) {
   ft_run_free(&rep);
   sqlite3 *d = ft_db_open(db);
   ft_expect_eq("nothing after the wait yet", ft_q_int(d, "SELECT count(*) FROM allocations WHERE size = 6666"), 0);
+  ft_expect_eq("live rows are there as live", ft_q_int(d, "SELECT count(*) FROM leaks WHERE size = 5555"), 50);
   sqlite3_close(d);
+  if (use_flush) { /* a flush also symbolizes what is there (just after its commit): a report has names */
+    const char *fn = "";
+    for (int i = 0; i < 200 && strcmp(fn, "main") != 0; i++) {
+      nap_ms(50);
+      d = ft_db_open(db);
+      fn = ft_q_str(d, "SELECT c.function FROM call_sites c JOIN site_stats s USING (stack_id) "
+                       "WHERE s.min_size = 5555 AND c.depth = 0");
+      sqlite3_close(d);
+    }
+    assert_string_equal(fn, "main");
+    ft_expect_true("program still running", kill((pid_t)pid, 0) == 0);
+  }
   ft_write_file(go, "go\n");
   ft_wait(&rec, 60);
   ft_expect_status(&rec, 0);
@@ -211,7 +254,52 @@ static void test_live_report(void **state) {
   ft_expect_eq("final: after the wait", ft_q_int(d, "SELECT count(*) FROM allocations WHERE size = 6666"), 3);
   ft_expect_eq("one process", ft_q_int(d, "SELECT count(*) FROM processes"), 1);
   sqlite3_close(d);
-  ft_expect_true("no side file left", !ft_exists(ft_fmt("%s.live", db)));
+  ft_expect_true("no WAL left", !ft_exists(ft_fmt("%s-wal", db)));
+}
+
+static void test_live_report(void **state) {
+  (void)state;
+  live_report(0);
+}
+
+static void test_flush_report(void **state) {
+  (void)state;
+  live_report(1);
+}
+
+/* --duration: the shim stops recording after it, record writes the trace
+** and exits 0 while the program runs on untraced, and says its pid. */
+static void test_duration(void **state) {
+  (void)state;
+  char dir[512], db[512], ready[600];
+  snprintf(dir, sizeof dir, "%s", ft_tmp_path("follow_dur.d"));
+  snprintf(db, sizeof db, "%s", ft_tmp_path("follow_dur.db"));
+  mkdir(dir, 0755);
+  snprintf(ready, sizeof ready, "%s/ready", dir);
+  unlink(ready);
+  ft_run r;
+  ft_record(&r, db, NULL, FT_ARGV("--duration", "700ms"), FT_ARGV(ft_prog("follow_churn"), "forever", dir));
+  ft_expect_status(&r, 0);
+  long pid = read_int_file(ready);
+  ft_expect_true("program started", pid > 0);
+  ft_expect_eq("record names the program it leaves running", ft_kv(r.err, "pid"), pid);
+  ft_expect_true("record ends long before the program", r.seconds < 60);
+  int running = kill((pid_t)pid, 0) == 0;
+  kill((pid_t)pid, SIGKILL); /* it would run for two minutes */
+  ft_expect_true("the program still runs", running);
+  ft_run_free(&r);
+  sqlite3 *d = ft_db_open(db);
+  ft_expect_eq("one process, ended by stop",
+               ft_q_int(d, "SELECT count(*) FROM processes WHERE ended_by = 'stop'"), 1);
+  long long stop_t = ft_q_int(d, "SELECT t_ns FROM recording_control WHERE action = 'stop' AND source = 'duration'");
+  ft_expect_true("stopped after about the duration", stop_t >= 700000000 && stop_t < 5000000000LL);
+  long long n = ft_q_int(d, "SELECT count(*) FROM allocations WHERE size = 3333");
+  ft_expect_true("recorded the churn until the stop", n >= 20);
+  ft_expect_eq("every recorded row is in the summary",
+               ft_q_int(d, "SELECT sum(allocations) FROM site_stats WHERE min_size = 3333"), n);
+  ft_expect_true("nothing recorded after the stop",
+                 ft_q_int(d, "SELECT max(t_alloc_ns) FROM allocations WHERE size = 3333") <= stop_t);
+  sqlite3_close(d);
 }
 
 int main(void) {
@@ -220,6 +308,8 @@ int main(void) {
       cmocka_unit_test(test_options_reach_shim),
       cmocka_unit_test(test_bounded),
       cmocka_unit_test(test_live_report),
+      cmocka_unit_test(test_flush_report),
+      cmocka_unit_test(test_duration),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,18 +221,21 @@ static long long q_int(sqlite3 *db, const char *sql) {
   return v;
 }
 
-/* Rows of table (columns cols) that differ between main and attached b, both ways. */
-static void expect_same(sqlite3 *db, const char *table, const char *cols) {
-  char sql[1024];
+/* Rows of table (columns cols, rows where `where`) that differ between
+** main and attached b, both ways. */
+static void expect_same_where(sqlite3 *db, const char *table, const char *cols, const char *where) {
+  char sql[2048];
   snprintf(sql, sizeof sql,
-           "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT SELECT %s FROM b.%s)) + "
-           "(SELECT count(*) FROM (SELECT %s FROM b.%s EXCEPT SELECT %s FROM main.%s))",
-           cols, table, cols, table, cols, table, cols, table);
+           "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s WHERE %s EXCEPT SELECT %s FROM b.%s WHERE %s)) + "
+           "(SELECT count(*) FROM (SELECT %s FROM b.%s WHERE %s EXCEPT SELECT %s FROM main.%s WHERE %s))",
+           cols, table, where, cols, table, where, cols, table, where, cols, table, where);
   long long diff = q_int(db, sql);
   snprintf(sql, sizeof sql, "SELECT count(*) FROM main.%s", table);
   long long n = q_int(db, sql);
   if (diff != 0) fail_msg("%s: %lld rows differ between batch and follow (of %lld)", table, diff, n);
 }
+
+static void expect_same(sqlite3 *db, const char *table, const char *cols) { expect_same_where(db, table, cols, "1"); }
 
 /* Batch and follow imports of one random spill give the same trace.
 ** backlog: the whole spill is there before the first poll, and polls take
@@ -314,12 +317,80 @@ static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backl
   expect_same(db, "site_windows", "*");
   expect_same(db, "heap_totals", "*");
   expect_same(db, "process_samples", "*");
+  expect_same(db, "sample_sources", "*");
+  /* pinning at the end: the live rows and the pages ever touched */
+  expect_same_where(db, "pinning", "*", "instant = 'end'");
+  expect_same_where(db, "pinning_totals", "*", "instant = 'end'");
+  if (!sample_bytes) assert_true(q_int(db, "SELECT count(*) FROM pinning_totals WHERE instant = 'end'") == 2);
+  assert_true(q_int(db, "SELECT samples FROM sample_sources WHERE source = 'statm'") >= 20);
   expect_same(db, "threads", "*");
   expect_same(db, "stacks", "*");
   expect_same(db, "stack_frames", "*");
   expect_same(db, "processes",
               "proc, pid, ppid, exe, cmdline, start_unix_ns, end_ns, ended_by, page_size, exit_status, "
               "events_dropped, unmatched_frees, stack_depth, sample_bytes, seed");
+  sqlite3_close(db);
+  free(s.b);
+}
+
+/* A thread that stamped malloc(X) just after its ring was drained hands X
+** to another thread, which frees it and is drained first: the free is in
+** an earlier drain than the malloc it follows. The watermark (the clock
+** pair before the last) holds the free back until the malloc is there, so
+** the rows match as in batch mode, with no late event and no unmatched
+** free. */
+static void test_follow_handoff_across_drains(void **state) {
+  fx *f = *state;
+  sb s = {0};
+  size_t bounds[4];
+  sb_header(&s, 100, FT_FLAG_TSC);
+  ft_event a0[] = {EV(100, FT_EV_MALLOC, 0x1000, 64, 0xa1)};
+  sb_packed(&s, 10, a0, 1);
+  ft_clock_pair p = {150, 250};
+  sb_chunk(&s, FT_CHUNK_CLOCK, 0, &p, sizeof p);
+  bounds[0] = s.n;
+  ft_event b1[] = {EV(220, FT_EV_FREE, 0x2000, 0, 0), EV(230, FT_EV_FREE, 0x1000, 0, 0)};
+  sb_packed(&s, 11, b1, 2);
+  p = (ft_clock_pair){300, 500};
+  sb_chunk(&s, FT_CHUNK_CLOCK, 0, &p, sizeof p);
+  bounds[1] = s.n;
+  ft_event a2[] = {EV(200, FT_EV_MALLOC, 0x2000, 32, 0xa1), EV(350, FT_EV_MALLOC, 0x3000, 16, 0xa1)};
+  sb_packed(&s, 10, a2, 2);
+  p = (ft_clock_pair){400, 666};
+  sb_chunk(&s, FT_CHUNK_CLOCK, 0, &p, sizeof p);
+  bounds[2] = s.n;
+  ft_exit ex = {.t_ns = 700, .status = 0};
+  sb_chunk(&s, FT_CHUNK_EXIT, 0, &ex, sizeof ex);
+  bounds[3] = s.n;
+  char path[128], db_path[128], err[512];
+  snprintf(path, sizeof path, "%s/h.ftspill", f->dir);
+  snprintf(db_path, sizeof db_path, "%s/h.db", f->dir);
+  sqlite3 *db = new_trace(db_path);
+  ft_follow_import *fo;
+  if (ft_import_follow_open(&fo, db, WINDOW_NS, 0, 1, err, sizeof err) != 0) fail_msg("open: %s", err);
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  size_t done = 0;
+  const char *pp[] = {path};
+  for (int d = 0; d < 4; d++) {
+    assert_int_equal(fwrite(s.b + done, 1, bounds[d] - done, fp), bounds[d] - done);
+    fflush(fp);
+    done = bounds[d];
+    if (ft_import_follow_poll(fo, pp, 1, d == 3, err, sizeof err) != 0) fail_msg("poll: %s", err);
+  }
+  fclose(fp);
+  ft_import_stats st;
+  long long late;
+  int punch_failed;
+  ft_import_follow_stats(fo, &st, &late, &punch_failed);
+  ft_import_follow_close(fo);
+  assert_int_equal(late, 0);
+  assert_int_equal(st.unmatched_frees, 0);
+  assert_int_equal(q_int(db, "SELECT count(*) FROM allocation_rows"), 3);
+  assert_int_equal(q_int(db, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NULL"), 1);
+  /* 0x2000: malloc at tick 200 (333 ns), free at 220 (366 ns): ns through the pairs (150,250)-(300,500) */
+  assert_int_equal(q_int(db, "SELECT lifetime FROM allocation_rows WHERE address = 8192"), 366 - 333);
+  assert_int_equal(q_int(db, "SELECT leaked FROM process_stats"), 1);
   sqlite3_close(db);
   free(s.b);
 }
@@ -338,6 +409,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_follow_equals_batch_seed2, setup, teardown),
       cmocka_unit_test_setup_teardown(test_follow_equals_batch_sampled, setup, teardown),
       cmocka_unit_test_setup_teardown(test_follow_backlog, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_handoff_across_drains, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
