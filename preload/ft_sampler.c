@@ -206,7 +206,10 @@ void *ft_sampler_main(void *arg) {
     }
     pthread_mutex_unlock(&ft_g.drain_lock);
     now = ft_now_ns();
-    if (next <= now) continue;
+    /* A stop that came before `w` was read (during the first pass, which
+    ** always runs) would not wake the wait below: look again first. A
+    ** short-lived process otherwise exits a whole interval late. */
+    if (next <= now || atomic_load(&ft_g.stop)) continue;
     ft_futex_wait(&ft_g.sampler_word, w, next == UINT64_MAX ? 0 : next - now);
   }
   /* The last pass, under the drain lock and before the exit path writes its

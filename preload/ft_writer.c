@@ -452,6 +452,9 @@ static void *writer_main(void *arg) {
   uint64_t interval = (uint64_t)ft_g.cfg.flush_ms * 1000000u;
   while (!atomic_load(&ft_g.stop)) {
     unsigned w = atomic_load(&ft_g.writer_word);
+    /* A stop between the loop's test and reading `w` bumped the word already:
+    ** the wait would sleep a whole interval. */
+    if (atomic_load(&ft_g.stop)) break;
     /* Deadlines first: a request they raise bumps the word, so the wait
     ** below returns at once and the request is acted on in this pass. */
     uint64_t wait = ft_ctl_deadlines(interval);

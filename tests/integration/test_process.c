@@ -163,6 +163,28 @@ static void test_exec(void **state) {
   ft_run_free(&r);
 }
 
+/* Short-lived processes end when they exit, not an interval later: a stop
+** that reached the sampler during its first pass (which always runs) used to
+** leave it asleep until its next sample, ~90 ms, and every exec'd /bin/true
+** of a shell loop waited that long (ended at ~95 ms instead of ~5 ms). The
+** exit record's time says when the final flush was done. */
+static void test_short_lived_processes_exit_promptly(void **state) {
+  (void)state;
+  const char *db = ft_tmp_path("shortlived.db");
+  ft_run r;
+  ft_record(&r, db, NULL, NULL, FT_ARGV("sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"));
+  ft_expect_status(&r, 0);
+  sqlite3 *d = ft_db_open(db);
+  ft_expect_eq("ten /bin/true images",
+               ft_q_int(d, "SELECT count(*) FROM processes WHERE exe LIKE '%%/true' AND ended_by = 'exit'"), 10);
+  long long slow = ft_q_int(d, "SELECT count(*) FROM processes WHERE exe LIKE '%%/true' AND end_ns >= 60000000");
+  if (slow > 2) ft_q_dump(d, "SELECT pid, exe, end_ns FROM processes");
+  /* One or two may be slow on a loaded machine; the bug made all ten slow. */
+  ft_expect_true("at most 2 of 10 short processes took 60 ms or more to end", slow <= 2);
+  sqlite3_close(d);
+  ft_run_free(&r);
+}
+
 /* A failed execve is not the end of the image: the EXEC mark it left is
 ** followed by more allocations and then a successful exec. */
 static void test_exec_failed_then_exec(void **state) {
@@ -320,6 +342,7 @@ int main(void) {
       cmocka_unit_test(test_fork_while_threads_allocate),
       cmocka_unit_test(test_exec),
       cmocka_unit_test(test_exec_failed_then_exec),
+      cmocka_unit_test(test_short_lived_processes_exit_promptly),
       cmocka_unit_test(test_exec_python),
       cmocka_unit_test(test_sigkill),
       cmocka_unit_test(test_sigterm_to_record),
