@@ -35,22 +35,24 @@ declare -A R
 for i in $(seq "$REPS"); do
   R[churn_base]+="$(churn_time "$CHURN" 2 1000000) "
   rm -rf "$TMP/sp"; mkdir "$TMP/sp"
-  R[churn_ft]+="$(FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM churn_time "$CHURN" 2 1000000) "
+  R[churn_ft]+="$(churn_time env FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM "$CHURN" 2 1000000) "
   rm -rf "$TMP/sp"; mkdir "$TMP/sp"
-  R[churn_fts]+="$(FRAGTRACE_SAMPLE_BYTES=$SAMPLE_BYTES FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM \
-                   churn_time "$CHURN" 2 1000000) "
+  R[churn_fts]+="$(churn_time env FRAGTRACE_SAMPLE_BYTES=$SAMPLE_BYTES FRAGTRACE_SPILL_DIR=$TMP/sp \
+                   LD_PRELOAD=$SHIM "$CHURN" 2 1000000) "
   t0=$(now); "$FT" record -q -o "$TMP/churn.db" -- "$CHURN" 2 1000000 >/dev/null
   R[churn_ft_total]+="$(awk -v a="$t0" -v b="$(now)" 'BEGIN{print b-a}') "
   if [ $have_heaptrack = 1 ]; then
     R[churn_ht]+="$(cd "$TMP" && heaptrack -o "$TMP/ht" "$CHURN_ABS" 2 1000000 2>/dev/null | sed -n 's/^elapsed_s=//p') "
     rm -f "$TMP"/ht*
   fi
-  rm -f "$TMP/sq.db"; R[sql_base]+="$(wall sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
+  rm -f "$TMP/sq.db"; R[sql_base]+="$(wall env sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
   rm -f "$TMP/sq.db"; rm -rf "$TMP/sp"; mkdir "$TMP/sp"
-  R[sql_ft]+="$(FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM wall sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
+  # `env` puts the shim on sqlite3 alone: a prefix on the shell function
+  # `wall` would trace the `date` processes that take its time stamps too.
+  R[sql_ft]+="$(wall env FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
   rm -f "$TMP/sq.db"; rm -rf "$TMP/sp"; mkdir "$TMP/sp"
-  R[sql_fts]+="$(FRAGTRACE_SAMPLE_BYTES=$SAMPLE_BYTES FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM \
-                 wall sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
+  R[sql_fts]+="$(wall env FRAGTRACE_SAMPLE_BYTES=$SAMPLE_BYTES FRAGTRACE_SPILL_DIR=$TMP/sp LD_PRELOAD=$SHIM \
+                 sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
   rm -f "$TMP/sq.db"
   R[sql_ft_total]+="$(wall "$FT" record -q -o "$TMP/sqlite.db" -- sqlite3 "$TMP/sq.db" -init "$TMP/work.sql" .quit) "
   if [ $have_heaptrack = 1 ]; then
