@@ -203,7 +203,7 @@ static void summary(doc *d) {
     snprintf(line, sizeof line, "%s (%s) in %s blocks at %s, pid %lld", ft_fmt_bytes(a, sizeof a, (double)p->peak_live_bytes),
              ft_fmt_int(b, sizeof b, p->peak_live_bytes), ft_fmt_int(c, sizeof c, p->peak_live_allocations),
              ft_fmt_duration(e, sizeof e, (double)p->peak_live_ns), (long long)p->pid);
-    kv(t, "peak live heap", line);
+    kv(t, est ? "peak live heap (est.)" : "peak live heap", line);
   } else {
     kv(t, "peak live heap", "0 B");
   }
@@ -218,7 +218,7 @@ static void summary(doc *d) {
   }
   snprintf(line, sizeof line, "%s blocks, %s (%s)", ft_fmt_int(a, sizeof a, r->leaked),
            ft_fmt_bytes(b, sizeof b, (double)r->leaked_bytes), ft_fmt_int(c, sizeof c, r->leaked_bytes));
-  kv(t, "leaked", line);
+  kv(t, est ? "leaked (est.)" : "leaked", line);
   if (r->nsupp > 0) {
     snprintf(line, sizeof line, "%s blocks, %s (%s)", ft_fmt_int(a, sizeof a, r->suppressed),
              ft_fmt_bytes(b, sizeof b, (double)r->suppressed_bytes), ft_fmt_int(c, sizeof c, r->suppressed_bytes));
@@ -229,7 +229,7 @@ static void summary(doc *d) {
   snprintf(line, sizeof line, "%s (%s)", ft_fmt_int(b, sizeof b, r->short_lived), pct(c, r->short_lived, r->allocations));
   kv(t, label, line);
   snprintf(line, sizeof line, "%s (%s)", ft_fmt_int(b, sizeof b, r->temporary), pct(c, r->temporary, r->allocations));
-  kv(t, "temporary", line);
+  kv(t, est ? "temporary (est.)" : "temporary", line);
   snprintf(line, sizeof line, "%s mapping%s, %s (%s)", ft_fmt_int(a, sizeof a, r->mmap_count), r->mmap_count == 1 ? "" : "s",
            ft_fmt_bytes(b, sizeof b, (double)r->mmap_bytes), ft_fmt_int(c, sizeof c, r->mmap_bytes));
   kv(t, "mmap", line);
