@@ -9,7 +9,8 @@
 ** the trace (WAL mode meanwhile, so readers see the last commit): every
 ** --commit-ms while they grow, sooner when bounded (so one epoch never adds
 ** more than the margin below the limit), and at once on a FLUSH control
-** chunk. After each commit it thins the trace under --max-size. It ends the
+** chunk. After each commit it thins the trace under --max-size (the
+** importer then writes freed rows 1 in k, ft_follow.h). It ends the
 ** recording when every image STOPped (--duration: the program runs on
 ** untraced) or the tree is gone.
 */
@@ -66,8 +67,9 @@ static const char record_usage[] =
     "                       record writes the trace, prints its pid and exits 0\n"
     "      --signal SIG     control signal of the shim (USR1, USR2, RTMIN+N, or none)\n"
     "      --max-size BYTES keep the trace under BYTES (K/M/G; also FRAGTRACE_MAX_SIZE),\n"
-    "                       importing while CMD runs: the oldest freed allocation rows\n"
-    "                       are thinned; summaries, windows and samples stay complete\n"
+    "                       importing while CMD runs: freed allocation rows are kept\n"
+    "                       1 in k (k doubling as needed), weighted k; live rows,\n"
+    "                       summaries, windows and samples stay complete\n"
     "      --live           import while CMD runs, so the trace can be read (reported on)\n"
     "                       meanwhile: a commit every --commit-ms while the spills grow\n"
     "                       and at once on `fragtrace ctl flush PID`\n"
@@ -194,7 +196,6 @@ typedef struct rec_follow {
   sqlite3 *db;        /* the trace, WAL mode while following */
   ft_follow_import *imp;
   int failed;         /* the importer failed: the trace keeps its last commit */
-  long long thinned;  /* allocation rows thinned so far */
 } rec_follow;
 
 /* Monotonic milliseconds. */
@@ -274,7 +275,6 @@ static int follow_commit(rec_follow *fo, const char *spill_dir, int final, int s
         fo->failed = 1;
         break;
       }
-      fo->thinned += ts.rows_deleted;
     }
     /* Fold the WAL back into the trace (a reader in the middle of a read
     ** keeps it from finishing: then a later commit does it). */
@@ -319,7 +319,18 @@ static int follow_finish(rec_follow *fo, const char *output, int exit_pid, int e
     ft_errorf("record: bounding the trace: %s", err);
     rc = -1;
   }
-  fo->thinned += ts.rows_deleted;
+  /* Freed rows left out, by the thinning rounds and by the importer. */
+  long long thinned = 0, keep = 1;
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(fo->db,
+                         "SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thinned_rows'), "
+                         "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep')",
+                         -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW) {
+    thinned = sqlite3_column_int64(q, 0);
+    if (sqlite3_column_type(q, 1) != SQLITE_NULL) keep = sqlite3_column_int64(q, 1);
+  }
+  sqlite3_finalize(q);
   ft_import_follow_close(fo->imp);
   fo->imp = NULL;
   if (sqlite3_close(fo->db) != SQLITE_OK) {
@@ -339,9 +350,11 @@ static int follow_finish(rec_follow *fo, const char *output, int exit_pid, int e
             "fragtrace: wrote %s: %ld process%s, %lld allocations (%lld freed), %ld stacks, %lld events dropped%s\n",
             output, st.processes, st.processes == 1 ? "" : "es", st.allocations, st.frees, st.stacks,
             st.events_dropped, st.truncated_files ? ", a process was killed: its last records are lost" : "");
-    if (fo->thinned)
-      fprintf(stderr, "fragtrace: --max-size: %lld freed allocation rows thinned, %s is %llu bytes\n", fo->thinned,
-              output, (unsigned long long)size);
+    if (thinned)
+      fprintf(stderr,
+              "fragtrace: --max-size: %lld freed allocation rows left out (the trace keeps 1 in %lld, weighted), "
+              "%s is %llu bytes\n",
+              thinned, keep, output, (unsigned long long)size);
     if (late) fprintf(stderr, "fragtrace: %lld events arrived after later ones were imported (meta late_events)\n", late);
   }
   return rc;

@@ -8,16 +8,26 @@
 ** file: the shim appends each chunk with one write(), so a partial chunk is
 ** one still being written, and the next poll sees it whole.
 **
-** Thinning deletes allocation rows oldest first by id (ids follow the
-** merge, so that is allocation order within an image), and only rows that
-** were freed: live rows are the leaks and the pinning replay's input, and
-** every summary (process_stats, site_stats, histograms, site_windows,
-** heap_timeline, process_samples.live_*, heap_totals) was computed from all
-** rows before any was deleted, so the summaries stay exact. The size is
-** measured as the pages in use, (page_count - freelist_count) * page_size,
-** and the file is VACUUMed with 4 KiB pages at the end so what is left on
-** disk is that. Between commits of a live recording nothing is VACUUMed:
-** the next epoch's rows fill the pages the thinning freed.
+** Thinning keeps a uniform sample of the freed allocation rows of the whole
+** run: when the file passes 85 % of the limit, the 1-in-k factor doubles,
+** as many times at once as the excess asks (ft_thin_keeps: a hash of the id, so the rows kept at 2k are among those
+** kept at k), the freed rows no longer kept are deleted and the others are
+** weighted k (times their sampling weight), and from then on the importer
+** writes freed rows 1 in k (meta thin_keep), so most are never written at
+** all. Every freed row in the trace thus stands for k rows, and row-level
+** queries over `allocations` summing weight are unbiased estimates over the
+** whole run (deleting the oldest rows instead would leave the early run
+** with no rows at all). Live rows are never thinned (they are the leaks
+** and the pinning replay's input), and every summary (process_stats,
+** site_stats, histograms, site_windows, heap_timeline,
+** process_samples.live_*, heap_totals) is computed from every event, so the
+** summaries stay exact. The size is measured as the pages in use,
+** (page_count - freelist_count) * page_size. Deleting every other row
+** leaves b-tree pages half full (SQLite merges a page only below a third),
+** so a round rewrites the table in id order, which packs the pages; the
+** file is VACUUMed with 4 KiB pages at the end so what is left on disk is
+** that. Between commits of a live recording nothing is VACUUMed: the next
+** epoch's rows fill the pages the thinning freed.
 */
 #include "ft_follow.h"
 
@@ -195,34 +205,60 @@ static int ft_fexec(sqlite3 *db, const char *sql, const char *what, char *err, s
   return -1;
 }
 
-/* Delete the k oldest freed allocation rows in one transaction, recording
-** a thinning row per process. *deleted gets the count. 0 or -1. */
-static int ft_thin_rows(sqlite3 *db, int64_t k, int64_t *deleted, char *err, size_t errlen) {
-  char sql[1024];
+#define FT_THIN_MAX_KEEP ((int64_t)1 << 40) /* k beyond which no freed row is left in practice */
+
+/* SQL ft_thin_keep(id, k): ft_thin_keeps. */
+static void ft_sql_thin_keep(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_result_int(cx, ft_thin_keeps(sqlite3_value_int64(argv[0]), (uint64_t)sqlite3_value_int64(argv[1])));
+}
+
+/* Keep the freed allocation rows 1 in k instead of 1 in from (powers of
+** two, from < k) in one transaction: delete those ft_thin_keeps(id, k)
+** drops, multiply the weight of the others by k / from, record a thinning
+** row per process, and rewrite the table in id order so the pages the
+** deleted rows leave are given back instead of half full. *deleted gets
+** the rows deleted, *freed_left the freed rows kept. 0 or -1. */
+static int ft_thin_double(sqlite3 *db, uint64_t from, uint64_t k, int64_t *deleted, int64_t *freed_left, char *err,
+                          size_t errlen) {
+  assert(k > from && !(k & (k - 1)) && !(from & (from - 1)));
+  char sql[2048];
   snprintf(sql, sizeof sql,
            "BEGIN IMMEDIATE;"
-           "CREATE TEMP TABLE ft_thin_ids(id INTEGER PRIMARY KEY);"
-           "INSERT INTO ft_thin_ids SELECT id FROM allocation_rows WHERE lifetime IS NOT NULL "
-           " ORDER BY id LIMIT %lld;"
            /* One row per process: the rows' thread says which. t_ns: how far
            ** the process was imported when this ran. */
-           "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns) "
+           "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns, keep, "
+           " rows_unwritten) "
            " SELECT 'allocation_rows', t.proc, (SELECT end_ns FROM processes p WHERE p.proc = t.proc), "
-           "  count(*), min(a.id), max(a.id), max(a.t_alloc) "
-           " FROM ft_thin_ids i JOIN allocation_rows a ON a.id = i.id JOIN threads t ON t.thread = a.kind_thread >> 3 "
-           " GROUP BY t.proc;"
-           "DELETE FROM allocation_rows WHERE id IN (SELECT id FROM ft_thin_ids);",
-           (long long)k);
-  if (ft_fexec(db, sql, "thinning allocation rows", err, errlen) != 0) {
-    sqlite3_exec(db, "ROLLBACK; DROP TABLE IF EXISTS temp.ft_thin_ids", NULL, NULL, NULL);
-    return -1;
+           "  count(*), min(a.id), max(a.id), max(a.t_alloc), %llu, 0 "
+           " FROM allocation_rows a JOIN threads t ON t.thread = a.kind_thread >> 3 "
+           " WHERE a.lifetime IS NOT NULL AND NOT ft_thin_keep(a.id, %llu) GROUP BY t.proc;"
+           "CREATE TEMP TABLE ft_thin_kept AS SELECT * FROM allocation_rows "
+           " WHERE lifetime IS NULL OR ft_thin_keep(id, %llu) ORDER BY id;"
+           "DELETE FROM allocation_rows;" /* no WHERE: SQLite frees the pages wholesale */
+           "INSERT INTO allocation_rows(id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id, "
+           " weight) SELECT id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id, "
+           " CASE WHEN lifetime IS NULL THEN weight ELSE coalesce(weight, 1.0) * %llu END "
+           " FROM temp.ft_thin_kept ORDER BY id;",
+           (unsigned long long)k, (unsigned long long)k, (unsigned long long)k, (unsigned long long)(k / from));
+  int64_t before = ft_q1(db, "SELECT count(*) FROM allocation_rows");
+  if (before < 0 || ft_fexec(db, sql, "thinning allocation rows", err, errlen) != 0) goto fail;
+  int64_t after = ft_q1(db, "SELECT count(*) FROM temp.ft_thin_kept");
+  *freed_left = ft_q1(db, "SELECT count(*) FROM temp.ft_thin_kept WHERE lifetime IS NOT NULL");
+  if (after < 0 || *freed_left < 0) {
+    snprintf(err, errlen, "thinning allocation rows: %s", sqlite3_errmsg(db));
+    goto fail;
   }
-  *deleted = sqlite3_changes(db);
-  if (ft_fexec(db, "DROP TABLE temp.ft_thin_ids; COMMIT", "thinning allocation rows", err, errlen) != 0) {
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-  }
-  return 0;
+  *deleted = before - after;
+  char meta[160];
+  snprintf(meta, sizeof meta,
+           "DROP TABLE temp.ft_thin_kept; INSERT OR REPLACE INTO meta(key, value) VALUES ('thin_keep', '%llu'); "
+           "COMMIT",
+           (unsigned long long)k);
+  if (ft_fexec(db, meta, "thinning allocation rows", err, errlen) == 0) return 0;
+fail:
+  sqlite3_exec(db, "ROLLBACK; DROP TABLE IF EXISTS temp.ft_thin_kept", NULL, NULL, NULL);
+  return -1;
 }
 
 /* Halve the older half of every process's process samples and buddyinfo
@@ -293,6 +329,9 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
     snprintf(err, errlen, "writing meta max_size: %s", sqlite3_errmsg(db));
     return -1;
   }
+  int64_t k = ft_q1(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep'");
+  if (k < 1 || (k & (k - 1))) k = 1;
+  st->keep = (uint64_t)k;
   if ((uint64_t)size <= max_size / 20 * 17) return final ? ft_fexec(db, "VACUUM", "vacuum", err, errlen) : 0;
   /* Measure in small pages: a trace is written with 64 KiB pages (fast bulk
   ** loads), where a table's last page is mostly empty. (Not in WAL mode,
@@ -307,27 +346,41 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
     snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
     return -1;
   }
-  /* Bytes per row are learnt from each round (the first guess is what a
-  ** freed row takes in full mode, ~30 bytes); no count of the rows first:
-  ** a round that deletes fewer than asked found no more freed rows. */
+  /* Raise k (doubling, as many times at once as the freed rows' share of
+  ** the excess asks: each rewrite of the table costs its size in the WAL)
+  ** until under the target or no freed row is left. Bytes per row are
+  ** learnt from each round (first guess: what a freed row takes in full
+  ** mode, ~32 bytes with its share of the b-tree). */
+  if (sqlite3_create_function(db, "ft_thin_keep", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, ft_sql_thin_keep,
+                              NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "registering ft_thin_keep: %s", sqlite3_errmsg(db));
+    return -1;
+  }
   double bytes_per_row = 32;
-  int rows_left = 1;
-  while (size > target && rows_left) {
-    /* Undershoot each round (the estimate is a few % off, and what is not
-    ** rows weighs more as the rows go), then refine. */
-    int64_t k = (int64_t)((double)(size - target) / bytes_per_row * 0.9) + 256;
-    int64_t del = 0;
-    if (ft_thin_rows(db, k, &del, err, errlen) != 0) return -1;
+  int64_t freed = ft_q1(db, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL");
+  while (size > target && freed > 0 && k < FT_THIN_MAX_KEEP) {
+    /* Keeping 1 in 2^j of the freed rows gives back about
+    ** freed * (1 - 2^-j) rows' bytes. */
+    double need = (double)(size - target), have = (double)freed * bytes_per_row;
+    int j = 1;
+    while (j < 40 && have * (1.0 - 1.0 / (double)((int64_t)1 << j)) < need && (k << j) < FT_THIN_MAX_KEEP) j++;
+    int64_t del = 0, left = 0;
+    if (ft_thin_double(db, (uint64_t)k, (uint64_t)k << j, &del, &left, err, errlen) != 0) return -1;
+    k <<= j;
+    st->rows_deleted += del;
+    /* The rewrite went through the WAL (while following): fold it back now,
+    ** so rounds in a row do not pile their rewrites up in it. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     int64_t now = ft_trace_used_bytes(db);
     if (now < 0) {
       snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
       return -1;
     }
-    st->rows_deleted += del;
-    rows_left = del == k;
     if (del > 0 && now < size) bytes_per_row = (double)(size - now) / (double)del;
     size = now;
+    freed = left;
   }
+  st->keep = (uint64_t)k;
   /* Still too big with every freed row gone: halve the old samples, as
   ** long as that gives anything back. */
   while (size > target) {

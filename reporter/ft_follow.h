@@ -7,13 +7,16 @@
 **     control and lifecycle chunks the recorder acts on: FT_CHUNK_CONTROL
 **     FLUSH (commit now) and STOP (recording ended for good, the image runs
 **     on untraced), EXIT and EXEC (the image is gone).
-**   - Bounding (--max-size): after each commit, the oldest freed allocation
-**     rows are deleted (never live rows, summaries, samples or totals)
-**     while the file's pages in use are over 85 % of the limit, down to
-**     75 %; if that is not enough, every other old process/buddyinfo
-**     sample goes too. What was deleted is recorded in the `thinning`
-**     table and meta keys (schema/README.md) and `fragtrace report` says
-**     so.
+**   - Bounding (--max-size): after each commit, while the file's pages in
+**     use are over 85 % of the limit, the freed allocation rows are thinned
+**     by doubling k: only the rows whose id hashes to 0 mod k stay, each
+**     weighted k (allocation_rows.weight), and the importer writes the
+**     freed rows of later epochs 1 in k the same way (meta thin_keep), so
+**     the rows stay a uniform, unbiased sample of the whole run. Live rows,
+**     summaries, samples and totals are never thinned; if thinning every
+**     freed row is not enough, every other old process/buddyinfo sample
+**     goes. What was left out is recorded in the `thinning` table and meta
+**     keys (schema/README.md) and `fragtrace report` says so.
 */
 #ifndef FT_FOLLOW_H
 #define FT_FOLLOW_H
@@ -60,20 +63,40 @@ void ft_tails_free(ft_tails *ts);
 
 /* ---- bounding a trace ---- */
 
+/* Whether freed allocation row id stays when freed rows are kept 1 in k (k
+** a power of two): its hashed id is 0 mod k. A hash (splitmix64's
+** finaliser), not id % k, so no allocation pattern that repeats every few
+** ids lines up with the choice (a loop allocating at two sites in turn
+** would keep only one site); and the rows kept at 2k are a subset of those
+** kept at k, so doubling k only deletes rows. The importer (ft_import.c)
+** and the SQL function ft_thin_keep(id, k) of ft_thin_trace use this. */
+static inline int ft_thin_keeps(int64_t id, uint64_t k) {
+  uint64_t x = (uint64_t)id;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return (x & (k - 1)) == 0;
+}
+
 typedef struct ft_thin_stats {
   long long rows_deleted;    /* allocation rows deleted now */
+  uint64_t keep;             /* freed rows are kept 1 in keep from now on (meta thin_keep; 1 = all) */
   long long samples_deleted; /* process and buddyinfo sample rows deleted now */
   uint64_t size_before, size_after; /* file bytes in use (pages - free pages) * page size */
 } ft_thin_stats;
 
 /* Bring the trace db (open read-write, no transaction open) under max_size
-** bytes: when its pages in use exceed 85 % of max_size, delete the oldest
-** freed allocation rows (by id), then old samples, until under 75 %, and
-** record that in `thinning` and meta. final: also VACUUM (with 4 KiB pages
-** unless in WAL mode) so the file itself shrinks to what is left; between
-** commits the freed pages are reused instead. Returns 0 (also when nothing
-** needed deleting, and when even deleting everything allowed leaves it too
-** big: *st says what happened), or -1 with err. */
+** bytes: when its pages in use exceed 85 % of max_size, double the 1-in-k
+** factor of freed allocation rows (meta thin_keep) and delete the freed
+** rows it no longer keeps (the rest get weight k; the table is rewritten
+** in id order so the pages are full again), then old samples, until under
+** 75 %, and record that in `thinning` and meta. final: also VACUUM (with
+** 4 KiB pages unless in WAL mode) so the file itself shrinks to what is
+** left; between commits the freed pages are reused instead. Returns 0
+** (also when nothing needed deleting, and when even deleting everything
+** allowed leaves it too big: *st says what happened), or -1 with err. */
 int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, char *err, size_t errlen);
 
 /* Bytes the trace's pages in use take: (page_count - freelist_count) * page_size. */

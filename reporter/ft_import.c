@@ -71,6 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ft_follow.h"
 #include "ft_format.h"
 #include "ft_import_frag.h"
 #include "ft_import_sys.h"
@@ -2162,18 +2163,27 @@ out:
 ** them, and are converted to ns where they are counted or written: a drain
 ** boundary comes after the drain's clock pair, so an epoch's events are
 ** converted through the same clock segments as in batch mode.
-** Every row is written in the epoch it is made, a live one with lifetime
-** NULL that is updated in the epoch it is freed (so a reader sees the live
-** heap as it is now); it is dropped from memory once freed and its
-** `temporary` decided. Ids are given at creation, in merge order as in
-** batch mode.
+** Rows are written at the commit of the epoch that made them: a row still
+** live then with lifetime NULL, updated in the epoch it is freed (so a
+** reader sees the live heap as it is now); a row freed within its epoch
+** goes in whole. Under --max-size, once the trace has been thinned (meta
+** thin_keep = k > 1, ft_follow.h), a freed row is written only when
+** ft_thin_keeps(id, k), with its weight times k; the others are never
+** written (a row written live and not kept when freed is deleted), which
+** spares SQLite almost all the work of a churning program. Every summary
+** comes from the events in memory, so none of that changes them. A row is
+** dropped from memory once freed and its `temporary` decided. Ids are
+** given at creation, in merge order as in batch mode.
 */
 
 typedef struct ft_rowx { /* follow mode's side record of a row */
   int64_t id;
-  uint64_t next_t;  /* t_alloc of its thread's next row (event units), valid when has_next */
+  uint64_t ta, tf;  /* t_alloc and t_free in ns, converted once (by ft_fsweep, in the epoch of each): events
+                    ** come before the watermark, where the clock segments are final */
+  uint64_t next_t;  /* t_alloc of its thread's next row (ns), valid when has_next */
   uint8_t has_next; /* its thread made another row since */
-  uint8_t written;  /* in allocation_rows: 1 as it ends, 2 while live (lifetime NULL, updated when freed) */
+  uint8_t written;  /* 1: done with allocation_rows (written as it ends, or left out by thinning); 2: written
+                    ** while live (lifetime NULL, updated or deleted when freed) */
   uint8_t decided;  /* counted in `temporary` (or not): nothing left to learn */
 } ft_rowx;
 
@@ -2250,6 +2260,8 @@ typedef struct ft_fimg { /* one followed image */
   int has_rss;
   ft_tpt rss;
   ft_hmap touched; /* base pages (system page size) any heap row ever covered: the pinning replay's residency */
+  int64_t thin_rowid; /* `thinning` row counting the freed rows left out at thin_k, 0 = none yet */
+  uint64_t thin_k;
 } ft_fimg;
 
 struct ft_follow_import {
@@ -2264,6 +2276,10 @@ struct ft_follow_import {
   int punch, punch_failed;
   sqlite3_stmt *upd_totals, *ins_win; /* follow versions: replace */
   sqlite3_stmt *upd_row;              /* lifetime of a row written while live */
+  sqlite3_stmt *del_row;              /* a row written while live, freed and not kept (thinning) */
+  sqlite3_stmt *ins_thin, *upd_thin;  /* the `thinning` row of an image's freed rows left out */
+  uint64_t keep;                      /* freed rows written 1 in keep (meta thin_keep, ft_follow.h) */
+  long long left_out;                 /* freed rows left out in this poll (meta thinned_rows) */
 };
 
 /* Swap the image's merge state into c (enter) or back out of it (leave). */
@@ -2379,6 +2395,13 @@ static int ft_cmp_tix(const void *a, const void *b) {
   return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Whether v[0..n) is in ft_cmp_tix order already. */
+static int ft_tix_sorted(const ft_tix *v, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    if (ft_cmp_tix(&v[i - 1], &v[i]) > 0) return 0;
+  return 1;
+}
+
 /* The epoch's sweep: rows [first, nrows) allocated, c->freelog freed, in
 ** time order (frees first within an instant), carrying the image's sweep
 ** state. Returns 0 or -1 (OOM). */
@@ -2388,10 +2411,15 @@ static int ft_fsweep(ft_ctx *c, ft_fimg *fi, size_t first) {
   ft_tix *a = malloc((na ? na : 1) * sizeof *a), *fr = malloc((nf ? nf : 1) * sizeof *fr);
   int rc = -1;
   if (!a || !fr) goto out;
-  for (size_t i = 0; i < na; i++) a[i] = (ft_tix){ft_fns(fi, c->rows[first + i].t_alloc), first + i};
-  for (size_t j = 0; j < nf; j++) fr[j] = (ft_tix){ft_fns(fi, c->rows[c->freelog[j]].t_free), c->freelog[j]};
-  qsort(a, na, sizeof *a, ft_cmp_tix);
-  qsort(fr, nf, sizeof *fr, ft_cmp_tix);
+  for (size_t i = first; i < c->nrows; i++) a[i - first] = (ft_tix){c->rx[i].ta = ft_fns(fi, c->rows[i].t_alloc), i};
+  for (size_t j = 0; j < nf; j++) {
+    size_t i = c->freelog[j];
+    fr[j] = (ft_tix){c->rx[i].tf = ft_fns(fi, c->rows[i].t_free), i};
+  }
+  /* Rows are made and freed in merge order, which is time order but for
+  ** late events and the order of an instant's frees: sort only then. */
+  if (!ft_tix_sorted(a, na)) qsort(a, na, sizeof *a, ft_cmp_tix);
+  if (!ft_tix_sorted(fr, nf)) qsort(fr, nf, sizeof *fr, ft_cmp_tix);
   size_t ia = 0, jf = 0;
   for (;;) {
     uint64_t ta = ia < na ? a[ia].t : FT_LIVE, tf = jf < nf ? fr[jf].t : FT_LIVE;
@@ -2433,8 +2461,8 @@ static void ft_fdecide(ft_ctx *c, ft_fimg *fi, size_t i) {
   const ft_row *r = &c->rows[i];
   ft_rowx *x = &c->rx[i];
   assert(r->t_free != FT_LIVE && !x->decided);
-  uint64_t next = x->has_next ? ft_fns(fi, x->next_t) : FT_LIVE;
-  int temp = r->free_thread == r->thread && next >= ft_fns(fi, r->t_free);
+  uint64_t next = x->has_next ? x->next_t : FT_LIVE;
+  int temp = r->free_thread == r->thread && next >= x->tf;
   x->decided = 1;
   if (!temp) return;
   uint64_t wt = ft_rw(c, r);
@@ -2550,10 +2578,10 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
     uint64_t prev;
     if (ft_hmap_get(&fi->tlast, r->thread, &prev)) {
       c->rx[prev].has_next = 1;
-      c->rx[prev].next_t = r->t_alloc;
+      c->rx[prev].next_t = c->rx[i].ta;
     }
     if (ft_hmap_put(&fi->tlast, r->thread, i) != 0) return ft_oom(c);
-    uint64_t wt = ft_rw(c, r), wb = wt * r->size, ta = ft_fns(fi, r->t_alloc);
+    uint64_t wt = ft_rw(c, r), wb = wt * r->size, ta = c->rx[i].ta;
     if (ft_fpin_heap(fi, r)) { /* the pages it covers are resident from now on (ft_pin_touched) */
       unsigned sh = (unsigned)__builtin_ctzll(fi->img.sp.hdr.page_size);
       for (uint64_t bp = r->addr >> sh; bp <= (r->addr + r->size - 1) >> sh; bp++)
@@ -2585,8 +2613,9 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
   }
   for (size_t j = 0; j < c->nfree; j++) {
     const ft_row *r = &c->rows[c->freelog[j]];
-    uint64_t wt = ft_rw(c, r), wb = wt * r->size, tf = ft_fns(fi, r->t_free);
-    uint64_t life = tf - ft_fns(fi, r->t_alloc);
+    const ft_rowx *x = &c->rx[c->freelog[j]];
+    uint64_t wt = ft_rw(c, r), wb = wt * r->size, tf = x->tf;
+    uint64_t life = tf - x->ta;
     int shrt = (int64_t)life < c->short_lived_ns;
     fi->p.frees += wt;
     fi->p.short_lived += shrt ? wt : 0;
@@ -2603,18 +2632,32 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
   return 0;
 }
 
-/* Insert row i into allocation_rows (ns times, its id). */
-static int ft_fwrite_row(ft_ctx *c, const ft_fimg *fi, size_t i) {
+/* Bind row r's weight to parameter i of q: its sampling weight (NULL = 1
+** in full capture) times keep when it is a freed row kept 1 in keep. */
+static void ft_fbind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep) {
+  int sampled = c->sample_bytes && r->kind != FT_EV_MMAP;
+  uint64_t k = r->t_free != FT_LIVE ? keep : 1;
+  if (!sampled && k == 1) {
+    sqlite3_bind_null(q, i);
+    return;
+  }
+  double w = sampled ? (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE : 1.0;
+  sqlite3_bind_double(q, i, w * (double)k);
+}
+
+/* Insert row i into allocation_rows (ns times, its id); a freed row is
+** weighted for being kept 1 in keep. */
+static int ft_fwrite_row(ft_ctx *c, size_t i, uint64_t keep) {
   const ft_row *r = &c->rows[i];
   sqlite3_stmt *q = c->ins_row;
-  uint64_t ta = ft_fns(fi, r->t_alloc);
+  uint64_t ta = c->rx[i].ta;
   sqlite3_bind_int64(q, 1, c->rx[i].id);
   sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
   sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
   sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
   sqlite3_bind_int64(q, 5, (sqlite3_int64)ta);
   if (r->t_free != FT_LIVE) {
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)(ft_fns(fi, r->t_free) - ta));
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)(c->rx[i].tf - ta));
     if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
     else sqlite3_bind_null(q, 7);
     c->st->frees++;
@@ -2624,24 +2667,78 @@ static int ft_fwrite_row(ft_ctx *c, const ft_fimg *fi, size_t i) {
   }
   if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
   else sqlite3_bind_null(q, 8);
-  if (c->sample_bytes && r->kind != FT_EV_MMAP) sqlite3_bind_double(q, 9, (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE);
-  else sqlite3_bind_null(q, 9);
+  ft_fbind_weight(c, q, 9, r, keep);
   c->rx[i].written = r->t_free != FT_LIVE ? 1 : 2;
   c->st->allocations++;
   return ft_step(c, q, "inserting allocation");
 }
 
-/* Row i, written while live, was freed: give its row the lifetime. */
-static int ft_fupdate_row(ft_ctx *c, const ft_fimg *fi, sqlite3_stmt *q, size_t i) {
+/* Row i, written while live, was freed: give its row the lifetime (and the
+** weight of a row kept 1 in keep). */
+static int ft_fupdate_row(ft_ctx *c, sqlite3_stmt *q, size_t i, uint64_t keep) {
   const ft_row *r = &c->rows[i];
   assert(c->rx[i].written == 2 && r->t_free != FT_LIVE);
   sqlite3_bind_int64(q, 1, c->rx[i].id);
-  sqlite3_bind_int64(q, 2, (sqlite3_int64)(ft_fns(fi, r->t_free) - ft_fns(fi, r->t_alloc)));
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)(c->rx[i].tf - c->rx[i].ta));
   if (r->free_thread != r->thread) sqlite3_bind_int64(q, 3, r->free_thread);
   else sqlite3_bind_null(q, 3);
+  ft_fbind_weight(c, q, 4, r, keep);
   c->rx[i].written = 1;
   c->st->frees++;
   return ft_step(c, q, "updating allocation");
+}
+
+/* What an epoch's thinning left out of one image. */
+typedef struct ft_fleft {
+  long long unwritten, deleted;
+  int64_t first_id, last_id;
+  uint64_t before_t; /* largest t_alloc, ns */
+} ft_fleft;
+
+/* Count freed row i as left out by thinning (del: it was written while
+** live, and is deleted now). */
+static int ft_fleave_out(ft_follow_import *f, size_t i, int del, ft_fleft *lo) {
+  ft_ctx *c = &f->c;
+  int64_t id = c->rx[i].id;
+  if (del) {
+    sqlite3_bind_int64(f->del_row, 1, id);
+    if (ft_step(c, f->del_row, "deleting a thinned allocation") != 0) return -1;
+    lo->deleted++;
+  } else {
+    lo->unwritten++;
+    c->st->allocations++;
+  }
+  c->st->frees++;
+  c->rx[i].written = 1;
+  uint64_t ta = c->rx[i].ta;
+  if (!lo->first_id || id < lo->first_id) lo->first_id = id;
+  if (id > lo->last_id) lo->last_id = id;
+  if (ta > lo->before_t) lo->before_t = ta;
+  return 0;
+}
+
+/* Add what the epoch left out of image fi to its `thinning` row for the
+** current k (a new row when k changed). 0 or -1. */
+static int ft_fthin_record(ft_follow_import *f, ft_fimg *fi, const ft_fleft *lo) {
+  ft_ctx *c = &f->c;
+  if (!lo->unwritten && !lo->deleted) return 0;
+  int fresh = !fi->thin_rowid || fi->thin_k != f->keep;
+  sqlite3_stmt *q = fresh ? f->ins_thin : f->upd_thin;
+  sqlite3_bind_int64(q, 1, fresh ? fi->img.proc : fi->thin_rowid);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)fi->img.end_ns);
+  sqlite3_bind_int64(q, 3, lo->deleted);
+  sqlite3_bind_int64(q, 4, lo->first_id);
+  sqlite3_bind_int64(q, 5, lo->last_id);
+  sqlite3_bind_int64(q, 6, (sqlite3_int64)lo->before_t);
+  sqlite3_bind_int64(q, 7, (sqlite3_int64)f->keep);
+  sqlite3_bind_int64(q, 8, lo->unwritten);
+  if (ft_step(c, q, "recording thinning") != 0) return -1;
+  if (fresh) {
+    fi->thin_rowid = sqlite3_last_insert_rowid(c->db);
+    fi->thin_k = f->keep;
+  }
+  f->left_out += lo->unwritten + lo->deleted;
+  return 0;
 }
 
 /* Write every row not yet written (live ones with lifetime NULL, so a
@@ -2651,13 +2748,21 @@ static int ft_fupdate_row(ft_ctx *c, const ft_fimg *fi, sqlite3_stmt *q, size_t 
 ** set and the last-row map hold. 0 or -1. */
 static int ft_fflush_rows(ft_follow_import *f, ft_fimg *fi, int final) {
   ft_ctx *c = &f->c;
+  const uint64_t k = f->keep;
+  ft_fleft lo = {0};
   for (size_t i = 0; i < c->nrows; i++) {
-    if (!c->rx[i].written) {
-      if (ft_fwrite_row(c, fi, i) != 0) return -1;
-    } else if (c->rx[i].written == 2 && c->rows[i].t_free != FT_LIVE) {
-      if (ft_fupdate_row(c, fi, f->upd_row, i) != 0) return -1;
+    uint8_t w = c->rx[i].written;
+    int freed = c->rows[i].t_free != FT_LIVE;
+    if (w == 1 || (w == 2 && !freed)) continue;
+    if (freed && k > 1 && !ft_thin_keeps(c->rx[i].id, k)) {
+      if (ft_fleave_out(f, i, w == 2, &lo) != 0) return -1;
+    } else if (!w) {
+      if (ft_fwrite_row(c, i, k) != 0) return -1;
+    } else if (ft_fupdate_row(c, f->upd_row, i, k) != 0) {
+      return -1;
     }
   }
+  if (ft_fthin_record(f, fi, &lo) != 0) return -1;
   if (final) return 0; /* everything goes with the image */
   size_t *nx = malloc((c->nrows ? c->nrows : 1) * sizeof *nx), m = 0;
   if (!nx) return ft_oom(c);
@@ -3255,8 +3360,18 @@ int ft_import_follow_open(ft_follow_import **out, sqlite3 *db, uint64_t window_n
                          "INSERT OR REPLACE INTO site_windows(stack_id, window, allocations, bytes, frees, "
                          "freed_bytes) VALUES (?1,?2,?3,?4,?5,?6)",
                          -1, &f->ins_win, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE allocation_rows SET lifetime = ?2, free_thread = ?3 WHERE id = ?1", -1,
-                         &f->upd_row, NULL) != SQLITE_OK) {
+      sqlite3_prepare_v2(db, "UPDATE allocation_rows SET lifetime = ?2, free_thread = ?3, weight = ?4 WHERE id = ?1", -1,
+                         &f->upd_row, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "DELETE FROM allocation_rows WHERE id = ?1", -1, &f->del_row, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns, keep, "
+                         "rows_unwritten) VALUES ('allocation_rows',?1,?2,?3,?4,?5,?6,?7,?8)",
+                         -1, &f->ins_thin, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "UPDATE thinning SET t_ns = ?2, rows_deleted = rows_deleted + ?3, first_id = min(first_id, "
+                         "?4), last_id = max(last_id, ?5), before_t_ns = max(before_t_ns, ?6), rows_unwritten = "
+                         "rows_unwritten + ?8 WHERE rowid = ?1 AND keep = ?7",
+                         -1, &f->upd_thin, NULL) != SQLITE_OK) {
     if (!err[0]) snprintf(err, errlen, "preparing follow import: %s", sqlite3_errmsg(db));
     ft_import_follow_close(f);
     return -1;
@@ -3273,6 +3388,20 @@ int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t 
   err[0] = '\0';
   if (sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return ft_sqlerr(c, "starting follow transaction");
+  /* The 1-in-k factor ft_thin_trace set after the last commit. */
+  sqlite3_stmt *qk = NULL;
+  f->keep = 1;
+  f->left_out = 0;
+  if (sqlite3_prepare_v2(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep'", -1, &qk, NULL) !=
+      SQLITE_OK) {
+    ft_sqlerr(c, "reading meta thin_keep");
+    goto out;
+  }
+  if (sqlite3_step(qk) == SQLITE_ROW) {
+    sqlite3_int64 k = sqlite3_column_int64(qk, 0);
+    if (k > 1 && !(k & (k - 1))) f->keep = (uint64_t)k;
+  }
+  sqlite3_finalize(qk);
   int more = 0;
   for (size_t i = 0; i < n; i++) {
     ft_fimg *fi = ft_fimg_for(f, paths[i]);
@@ -3295,6 +3424,10 @@ int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t 
   char sql[128];
   snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('late_events', '%lld')",
            c->late_events);
+  if (f->left_out && ft_meta_add(c, "thinned_rows", f->left_out) != 0) {
+    ft_sqlerr(c, "writing meta thinned_rows");
+    goto out;
+  }
   if (sqlite3_exec(f->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
     ft_sqlerr(c, "writing meta late_events");
     goto out;
@@ -3355,6 +3488,9 @@ void ft_import_follow_close(ft_follow_import *f) {
   sqlite3_finalize(f->upd_totals);
   sqlite3_finalize(f->ins_win);
   sqlite3_finalize(f->upd_row);
+  sqlite3_finalize(f->del_row);
+  sqlite3_finalize(f->ins_thin);
+  sqlite3_finalize(f->upd_thin);
   ft_cleanup(&f->c, NULL, 0);
   free(f);
 }

@@ -79,6 +79,27 @@ static void kv(ft_table *t, const char *k, const char *v) { ft_table_row(t, (con
 void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap) {
   sqlite3_stmt *q = NULL;
   buf[0] = '\0';
+  char a[CAP], b[CAP], k[CAP];
+  /* Since the 1-in-k thinning (ft_follow.h): how many freed rows were left
+  ** out and the factor the kept ones stand for. */
+  if (sqlite3_prepare_v2(r->db,
+                         "SELECT sum(rows_deleted) + sum(coalesce(rows_unwritten, 0)), max(keep) FROM thinning "
+                         "WHERE what = 'allocation_rows' HAVING max(keep) IS NOT NULL",
+                         -1, &q, NULL) == SQLITE_OK) {
+    int found = sqlite3_step(q) == SQLITE_ROW; /* no row: no 1-in-k thinning */
+    if (found && sqlite3_column_int64(q, 0) > 0)
+      snprintf(buf, cap,
+               "%s freed allocation rows were left out (--max-size): freed rows are kept 1 in %s, chosen by a "
+               "hash of the id, their allocations.weight multiplied by %s; live rows, summaries, windows and "
+               "samples are complete",
+               ft_fmt_int(a, sizeof a, sqlite3_column_int64(q, 0)), ft_fmt_int(k, sizeof k, sqlite3_column_int64(q, 1)),
+               k);
+    sqlite3_finalize(q);
+    if (found) return;
+  } else {
+    sqlite3_finalize(q); /* a trace from before the keep column */
+  }
+  /* The oldest freed rows deleted (the thinning of earlier versions). */
   if (sqlite3_prepare_v2(r->db,
                          "SELECT sum(rows_deleted), max(before_t_ns) FROM thinning WHERE what = 'allocation_rows'",
                          -1, &q, NULL) != SQLITE_OK) { /* a trace without the table: never thinned */
@@ -86,7 +107,6 @@ void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap) {
     return;
   }
   if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) > 0) {
-    char a[CAP], b[CAP];
     snprintf(buf, cap,
              "%s freed allocation rows allocated up to %s were thinned (--max-size); summaries, windows and "
              "samples are complete",

@@ -532,14 +532,19 @@ CREATE TABLE recording_control(
   source TEXT                           -- 'start', 'signal', 'delay', 'duration'
 );
 
--- What `record --max-size` deleted to keep the trace under the limit: one
--- row per process and thinning round. Summaries were computed before.
+-- What `record --max-size` left out to keep the trace under the limit: one
+-- row per process and thinning round (a doubling of the 1-in-k factor of
+-- freed allocation rows, or a halving of old samples), and one per process
+-- and k for the freed rows the importer did not write. Summaries come from
+-- every event.
 CREATE TABLE thinning(
-  what         TEXT NOT NULL,           -- 'allocation_rows', 'process_samples', 'buddyinfo_samples'
-  proc         INTEGER NOT NULL,
-  t_ns         INTEGER,                 -- how far the process was imported when it ran (its end_ns then)
-  rows_deleted INTEGER NOT NULL,        -- rows of `what` deleted (buddyinfo: one per node/zone/order)
-  first_id     INTEGER,                 -- allocation_rows: smallest and largest id deleted
-  last_id      INTEGER,
-  before_t_ns  INTEGER                  -- largest t_alloc (samples: t_ns) among the rows deleted
+  what           TEXT NOT NULL,         -- 'allocation_rows', 'process_samples', 'buddyinfo_samples'
+  proc           INTEGER NOT NULL,
+  t_ns           INTEGER,               -- how far the process was imported when it ran (its end_ns then)
+  rows_deleted   INTEGER NOT NULL,      -- rows of `what` deleted (buddyinfo: one per node/zone/order)
+  first_id       INTEGER,               -- allocation_rows: smallest and largest id left out
+  last_id        INTEGER,
+  before_t_ns    INTEGER,               -- largest t_alloc (samples: t_ns) among the rows left out
+  keep           INTEGER,               -- allocation_rows: freed rows kept 1 in keep (weight x keep) from then on
+  rows_unwritten INTEGER                -- allocation_rows: freed rows never written (not kept at keep)
 );

@@ -1,7 +1,8 @@
 /*
 ** test_follow.c — `fragtrace record` while the program runs (issue 5):
 ** the production-mode options reaching the shim, a trace bounded by
-** --max-size whose summaries stay exact, a trace readable (and reported on)
+** --max-size whose summaries stay exact and whose freed rows are a weighted
+** 1-in-k sample of the whole run, a trace readable (and reported on)
 ** while the program still runs (--live), and the fixed window of follow
 ** mode. Counts come from tests/progs/follow_churn.c, which knows them.
 */
@@ -97,9 +98,31 @@ static void test_options_reach_shim(void **state) {
   sqlite3_close(d);
 }
 
+/* floor(sqrt(v)) (no libm). */
+static long long isqrt(long long v) {
+  long long r = 0;
+  while ((r + 1) * (r + 1) <= v) r++;
+  return r;
+}
+
+/* ft_thin_keeps (reporter/ft_follow.h), restated: whether freed row id is
+** kept at 1 in k. */
+static int thin_keeps(long long id, unsigned long long k) {
+  unsigned long long x = (unsigned long long)id;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return (x & (k - 1)) == 0;
+}
+
 /* --max-size 4M on a run whose full trace is many times bigger: the file
-** stays under the limit, the oldest freed rows are gone (and said so),
-** every live row and every summary is exact. */
+** stays under the limit all along; the freed rows kept are exactly those
+** whose hashed id is 0 mod k (meta thin_keep), each weighted k, spread
+** over the whole run, and their weights estimate the site's frees; what
+** was left out is said (thinning table, meta, report); every live row and
+** every summary is exact. */
 static void test_bounded(void **state) {
   (void)state;
   const long n = 1500000;
@@ -153,19 +176,57 @@ static void test_bounded(void **state) {
   long long rows = ft_q_int(d, "SELECT count(*) FROM allocation_rows");
   long long all = ft_q_int(d, "SELECT sum(allocations) FROM process_stats");
   long long thinned = ft_q_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thinned_rows'");
-  ft_expect_eq("rows kept + thinned = all rows", rows + thinned, all);
+  long long k = ft_q_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep'");
+  ft_expect_eq("rows kept + left out = all rows", rows + thinned, all);
   ft_expect_eq("thinning table = meta",
-               ft_q_int(d, "SELECT sum(rows_deleted) FROM thinning WHERE what = 'allocation_rows'"), thinned);
+               ft_q_int(d, "SELECT sum(rows_deleted) + sum(rows_unwritten) FROM thinning WHERE what = 'allocation_rows'"),
+               thinned);
+  ft_expect_eq("thinning table's last factor = meta", ft_q_int(d, "SELECT max(keep) FROM thinning"), k);
   ft_expect_true("a full trace would be several times the limit", thinned > 4 * rows);
-  /* Oldest first: every row kept that was freed comes after every thinned one. */
-  ft_expect_true("oldest thinned first",
-                 ft_q_int(d, "SELECT min(id) FROM allocation_rows WHERE lifetime IS NOT NULL") >
-                     ft_q_int(d, "SELECT max(last_id) FROM thinning WHERE what = 'allocation_rows'"));
+  /* Most rows were never written at all (thinned at the source). */
+  ft_expect_true("most left out unwritten",
+                 ft_q_int(d, "SELECT sum(rows_unwritten) FROM thinning WHERE what = 'allocation_rows'") > thinned / 2);
+  ft_expect_true("k is a power of two > 1", k > 1 && (k & (k - 1)) == 0);
+  /* Every kept freed row is weighted k, and kept by its hashed id. */
+  ft_expect_eq("freed rows weighted k",
+               ft_q_int(d, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL AND weight IS NOT %lld", k),
+               0);
+  ft_expect_eq("live rows weigh 1",
+               ft_q_int(d, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NULL AND weight IS NOT NULL"), 0);
+  sqlite3_stmt *q;
+  assert_int_equal(sqlite3_prepare_v2(d, "SELECT id FROM allocation_rows WHERE lifetime IS NOT NULL", -1, &q, NULL),
+                   SQLITE_OK);
+  long long kept = 0, unkept = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    if (thin_keeps(sqlite3_column_int64(q, 0), (unsigned long long)k)) kept++;
+    else unkept++;
+  }
+  sqlite3_finalize(q);
+  ft_expect_true("freed rows kept", kept > 0);
+  ft_expect_eq("every kept freed row has a hashed id 0 mod k", unkept, 0);
+  /* The weights estimate the site's n frees: the rows kept are those of
+  ** the n freed whose hashed id is 0 mod k, about Binomial(n, 1/k) for a
+  ** good hash, so k * kept is within 6 standard deviations,
+  ** 6 sqrt(n k (1 - 1/k)) (0.2 % of n at k = 4, 1.5 % at k = 64). */
+  long long est = ft_q_int(d, "SELECT CAST(sum(weight) AS INTEGER) FROM allocations WHERE size = 4321");
+  long long bound = 6 * isqrt(n * (k - 1)) + 1; /* 6 sqrt(n k (1 - 1/k)) = 6 sqrt(n (k - 1)) */
+  if (llabs(est - n) > bound)
+    fail_msg("sum of weights %lld is off the %ld frees by more than %lld (k = %lld)", est, n, bound, k);
+  /* A uniform sample of the whole run, not only its end: kept rows in its
+  ** first and its last twentieth. */
+  long long max_id = ft_q_int(d, "SELECT max(id) FROM allocation_rows");
+  ft_expect_true("kept rows early in the run",
+                 ft_q_int(d, "SELECT min(id) FROM allocation_rows WHERE size = 4321") < max_id / 20);
+  ft_expect_true("kept rows late in the run",
+                 ft_q_int(d, "SELECT max(id) FROM allocation_rows WHERE size = 4321") > max_id / 20 * 19);
+  char want[64];
+  snprintf(want, sizeof want, "kept 1 in %lld", k);
   sqlite3_close(d);
   /* The report says what was thinned. */
   ft_run_cmd(&r, NULL, FT_ARGV(FT_BIN, "report", dbp));
   ft_expect_status(&r, 0);
-  if (!strstr(r.out, "thinned")) fail_msg("report does not mention the thinning:\n%s", r.out);
+  if (!strstr(r.out, "thinned") || !strstr(r.out, want))
+    fail_msg("report does not say what was thinned (\"%s\"):\n%s", want, r.out);
   ft_run_free(&r);
 }
 

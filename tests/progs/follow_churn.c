@@ -4,6 +4,17 @@
 **   follow_churn churn N     N times malloc(4321) + free (site "churn");
 **                            every 1000th iteration also malloc(777), kept
 **                            to the end (site "keep": N / 1000 leaks).
+**   follow_churn rate N R    N times malloc(4321) + free, paced at R
+**                            iterations per second (each millisecond's
+**                            share, then a sleep to the schedule); every
+**                            1000th iteration also replaces the oldest of
+**                            1000 live malloc(777) blocks (each lives
+**                            10^6 iterations: a bounded live set, as in a
+**                            service). A steady load for measuring whether
+**                            `record --max-size` keeps up (README "Long
+**                            runs and services"). Prints elapsed_ms=...
+**                            and behind_ms=... (how far it fell behind
+**                            the schedule at most).
 **   follow_churn wait DIR K  K times malloc(5555), kept; then creates
 **                            DIR/ready with our pid and waits (up to 60 s)
 **                            until DIR/go exists; then 3 times malloc(6666)
@@ -21,6 +32,13 @@
 #include <unistd.h>
 
 void *volatile sink;
+
+/* Monotonic nanoseconds. */
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* Sleep ms milliseconds. */
 static void nap_ms(long ms) {
@@ -51,6 +69,34 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  if (argc >= 4 && !strcmp(argv[1], "rate")) {
+    long n = atol(argv[2]), r = atol(argv[3]);
+    if (n <= 0 || r <= 0) return 2;
+    long per_ms = r / 1000 > 0 ? r / 1000 : 1;
+    long long t0 = now_ns(), behind = 0;
+    static void *ring[1000];
+    for (long i = 1; i <= n; i++) {
+      void *p = malloc(4321);
+      sink = p;
+      free(p);
+      if (i % 1000 == 0) { /* the oldest long-lived block goes, a new one comes */
+        size_t j = (size_t)(i / 1000) % 1000;
+        free(ring[j]);
+        ring[j] = malloc(777);
+      }
+      if (i % per_ms == 0) { /* on schedule: iteration i is due at i / r seconds */
+        long long due = t0 + (long long)((double)i / (double)r * 1e9), now = now_ns();
+        if (due > now) {
+          struct timespec ts = {(time_t)((due - now) / 1000000000LL), (long)((due - now) % 1000000000LL)};
+          nanosleep(&ts, NULL);
+        } else if (now - due > behind) {
+          behind = now - due;
+        }
+      }
+    }
+    printf("elapsed_ms=%lld behind_ms=%lld\n", (now_ns() - t0) / 1000000, behind / 1000000);
+    return 0;
+  }
   if (argc >= 4 && !strcmp(argv[1], "wait")) {
     long k = atol(argv[3]);
     for (long i = 0; i < k; i++) sink = malloc(5555);
@@ -71,6 +117,6 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  fprintf(stderr, "usage: follow_churn churn N | wait DIR K | forever DIR\n");
+  fprintf(stderr, "usage: follow_churn churn N | rate N R | wait DIR K | forever DIR\n");
   return 2;
 }

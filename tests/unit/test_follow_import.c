@@ -14,6 +14,12 @@
 ** without frames, samples, totals) in TSC time with a clock pair after
 ** every drain, as the shim writes them; events are drained by time range,
 ** so no event is late and the comparison must be exact.
+**
+** With the trace already thinned to 1 in k (meta thin_keep, as
+** `record --max-size` leaves it, ft_follow.h), the follow import writes
+** only the freed rows whose hashed id is 0 mod k, weighted k: its rows must
+** be exactly the batch rows so chosen and weighted, every live row, and
+** every summary must still equal the batch import's.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +37,7 @@
 #include <unistd.h>
 
 #include "ft_db.h"
+#include "ft_follow.h"
 #include "ft_format.h"
 #include "ft_import.h"
 #include "ft_pack.h"
@@ -237,10 +244,17 @@ static void expect_same_where(sqlite3 *db, const char *table, const char *cols, 
 
 static void expect_same(sqlite3 *db, const char *table, const char *cols) { expect_same_where(db, table, cols, "1"); }
 
+/* SQL ft_thin_keep(id, k): ft_thin_keeps. */
+static void sql_thin_keep(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_result_int(cx, ft_thin_keeps(sqlite3_value_int64(argv[0]), (uint64_t)sqlite3_value_int64(argv[1])));
+}
+
 /* Batch and follow imports of one random spill give the same trace.
 ** backlog: the whole spill is there before the first poll, and polls take
-** at most a few drains each (the epoch cap), returning 1 until done. */
-static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backlog) {
+** at most a few drains each (the epoch cap), returning 1 until done.
+** keep > 1: the follow trace starts thinned to 1 in keep (see above). */
+static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backlog, uint64_t keep) {
   enum { ND = 24 };
   sb s = {0};
   size_t bounds[ND];
@@ -262,6 +276,12 @@ static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backl
   /* follow: the file grows drain by drain (and by half drains: a poll
   ** must stop at the last boundary), a poll after each */
   db = new_trace(follow);
+  if (keep > 1) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('thin_keep', '%llu')",
+             (unsigned long long)keep);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
   ft_follow_import *fo;
   if (ft_import_follow_open(&fo, db, WINDOW_NS, backlog ? 8192 : 0, 1, err, sizeof err) != 0)
     fail_msg("open: %s", err);
@@ -307,9 +327,38 @@ static void compare_modes(fx *f, uint64_t seed, uint64_t sample_bytes, int backl
   char att[256];
   snprintf(att, sizeof att, "ATTACH '%s' AS b", batch);
   assert_int_equal(sqlite3_exec(db, att, NULL, NULL, NULL), SQLITE_OK);
-  assert_true(q_int(db, "SELECT count(*) FROM allocation_rows") > 3000);
+  assert_true(q_int(db, "SELECT count(*) FROM b.allocation_rows") > 3000);
   assert_true(q_int(db, "SELECT count(*) FROM site_windows") > 20);
-  expect_same(db, "allocation_rows", "*");
+  if (keep > 1) {
+    /* The batch rows the thinning keeps, weighted as it weights them. */
+    assert_int_equal(sqlite3_create_function(db, "ft_thin_keep", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                             sql_thin_keep, NULL, NULL),
+                     SQLITE_OK);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP VIEW kept AS SELECT id, kind_thread, address, size, t_alloc, lifetime, free_thread, "
+             "stack_id, CASE WHEN lifetime IS NULL THEN weight ELSE coalesce(weight, 1.0) * %llu END AS weight "
+             "FROM b.allocation_rows WHERE lifetime IS NULL OR ft_thin_keep(id, %llu)",
+             (unsigned long long)keep, (unsigned long long)keep);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(q_int(db, "SELECT (SELECT count(*) FROM (SELECT * FROM main.allocation_rows EXCEPT "
+                               "SELECT * FROM temp.kept)) + (SELECT count(*) FROM (SELECT * FROM temp.kept EXCEPT "
+                               "SELECT * FROM main.allocation_rows))"),
+                     0);
+    long long left = q_int(db, "SELECT (SELECT count(*) FROM b.allocation_rows) - "
+                               "(SELECT count(*) FROM main.allocation_rows)");
+    assert_true(left > 1000); /* most freed rows were left out */
+    assert_int_equal(q_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thinned_rows'"), left);
+    assert_int_equal(q_int(db, "SELECT sum(rows_deleted) + sum(rows_unwritten) FROM thinning "
+                               "WHERE what = 'allocation_rows'"),
+                     left);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM thinning WHERE keep IS NOT %llu", (unsigned long long)keep);
+    assert_int_equal(q_int(db, sql), 0);
+    /* rows written while live and not kept when freed were deleted again */
+    assert_true(q_int(db, "SELECT sum(rows_deleted) FROM thinning") > 0);
+  } else {
+    expect_same(db, "allocation_rows", "*");
+  }
   expect_same(db, "process_stats", "*");
   expect_same(db, "site_stats", "*");
   expect_same(db, "site_lifetime_hist", "*");
@@ -395,13 +444,21 @@ static void test_follow_handoff_across_drains(void **state) {
   free(s.b);
 }
 
-static void test_follow_equals_batch(void **state) { compare_modes(*state, 0x9e3779b97f4a7c15ull, 0, 0); }
+static void test_follow_equals_batch(void **state) { compare_modes(*state, 0x9e3779b97f4a7c15ull, 0, 0, 1); }
 
-static void test_follow_equals_batch_seed2(void **state) { compare_modes(*state, 0x1234567887654321ull, 0, 0); }
+static void test_follow_equals_batch_seed2(void **state) { compare_modes(*state, 0x1234567887654321ull, 0, 0, 1); }
 
-static void test_follow_equals_batch_sampled(void **state) { compare_modes(*state, 0x5555aaaa3333cccbull, 4096, 0); }
+static void test_follow_equals_batch_sampled(void **state) {
+  compare_modes(*state, 0x5555aaaa3333cccbull, 4096, 0, 1);
+}
 
-static void test_follow_backlog(void **state) { compare_modes(*state, 0x0f1e2d3c4b5a6978ull, 0, 1); }
+static void test_follow_backlog(void **state) { compare_modes(*state, 0x0f1e2d3c4b5a6978ull, 0, 1, 1); }
+
+/* Thinned at the source: rows 1 in 4 (full capture) and 1 in 8 (sampled,
+** the weights multiply); summaries as in batch. */
+static void test_follow_thinned(void **state) { compare_modes(*state, 0x9e3779b97f4a7c15ull, 0, 0, 4); }
+
+static void test_follow_thinned_sampled(void **state) { compare_modes(*state, 0x5555aaaa3333cccbull, 4096, 0, 8); }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -410,6 +467,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_follow_equals_batch_sampled, setup, teardown),
       cmocka_unit_test_setup_teardown(test_follow_backlog, setup, teardown),
       cmocka_unit_test_setup_teardown(test_follow_handoff_across_drains, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_thinned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_follow_thinned_sampled, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
