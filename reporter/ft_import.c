@@ -1159,6 +1159,44 @@ static int ft_write_process(ft_ctx *c, const char *cmdline) {
   return ft_step(c, q, "inserting process");
 }
 
+/* Bind row r's weight to parameter i of q: its sampling weight (NULL = 1
+** in full capture) times keep when it is a freed row kept 1 in keep. */
+static void ft_bind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep) {
+  int sampled = c->sample_bytes && r->kind != FT_EV_MMAP;
+  uint64_t k = r->t_free != FT_LIVE ? keep : 1;
+  if (!sampled && k == 1) {
+    sqlite3_bind_null(q, i);
+    return;
+  }
+  double w = sampled ? (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE : 1.0;
+  sqlite3_bind_double(q, i, w * (double)k);
+}
+
+/* Bind one allocation_rows insert (parameters 1-9: id, kind|thread, address,
+** size, t_alloc, lifetime, free thread, stack, weight) for row r with times
+** t_alloc and t_free in ns (t_free only used when r is freed); counts the
+** free in the import's stats. Shared by the batch and the follow writers. */
+static void ft_bind_row(ft_ctx *c, sqlite3_stmt *q, const ft_row *r, int64_t id, uint64_t t_alloc, uint64_t t_free,
+                        uint64_t keep) {
+  sqlite3_bind_int64(q, 1, id);
+  sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
+  sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
+  sqlite3_bind_int64(q, 5, (sqlite3_int64)t_alloc);
+  if (r->t_free != FT_LIVE) {
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)(t_free - t_alloc));
+    if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
+    else sqlite3_bind_null(q, 7);
+    c->st->frees++;
+  } else {
+    sqlite3_bind_null(q, 6);
+    sqlite3_bind_null(q, 7);
+  }
+  if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
+  else sqlite3_bind_null(q, 8);
+  ft_bind_weight(c, q, 9, r, keep);
+}
+
 /* Insert threads, stacks with frames, and allocation rows of the image. */
 static int ft_write_rows(ft_ctx *c) {
   ft_image *img = c->img;
@@ -1186,28 +1224,7 @@ static int ft_write_rows(ft_ctx *c) {
   sqlite3_stmt *q = c->ins_row;
   for (size_t i = 0; i < c->nrows; i++) {
     const ft_row *r = &c->rows[i];
-    sqlite3_bind_int64(q, 1, c->next_row + (int64_t)i);
-    sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)r->t_alloc);
-    if (r->t_free != FT_LIVE) {
-      sqlite3_bind_int64(q, 6, (sqlite3_int64)(r->t_free - r->t_alloc));
-      if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
-      else sqlite3_bind_null(q, 7);
-      c->st->frees++;
-    } else {
-      sqlite3_bind_null(q, 6);
-      sqlite3_bind_null(q, 7);
-    }
-    if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
-    else sqlite3_bind_null(q, 8);
-    /* NULL means 1: full capture and mmap rows. The stored value is the
-    ** fixed-point weight exactly (a multiple of 2^-12 fits a double). */
-    if (c->sample_bytes && r->kind != FT_EV_MMAP)
-      sqlite3_bind_double(q, 9, (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE);
-    else
-      sqlite3_bind_null(q, 9);
+    ft_bind_row(c, q, r, c->next_row + (int64_t)i, r->t_alloc, r->t_free, 1);
     if (ft_step(c, q, "inserting allocation") != 0) return -1;
   }
   c->next_row += (int64_t)c->nrows;
@@ -2488,13 +2505,6 @@ static int ft_fpinning(ft_ctx *c, ft_fimg *fi) {
   ft_image *img = &fi->img;
   uint32_t ps = img->sp.hdr.page_size;
   if (fi->sample_bytes || !ps || (ps & (ps - 1))) return 0; /* as ft_import_frag */
-  static const char *const meta =
-      "INSERT OR IGNORE INTO meta(key, value) VALUES ('pin_max_live_pct', '%d'), ('pin_mmap_threshold', '%llu'), "
-      "('pin_huge_page', '%llu')";
-  char sql[256];
-  snprintf(sql, sizeof sql, meta, FT_PIN_MAX_LIVE_PCT, (unsigned long long)FT_PIN_MMAP_THRESHOLD,
-           (unsigned long long)FT_FRAG_HUGE_PAGE);
-  if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return ft_sqlerr(c, "writing meta");
   size_t n = 0, cap = 0;
   ft_row *v = NULL;
   for (size_t i = 0; i < c->nrows; i++) {
@@ -2512,54 +2522,7 @@ static int ft_fpinning(ft_ctx *c, ft_fimg *fi) {
   const ft_frag_rows fr = {v, n, sizeof *v, offsetof(ft_row, addr), offsetof(ft_row, size),
                            offsetof(ft_row, t_alloc), offsetof(ft_row, t_free), offsetof(ft_row, stack),
                            offsetof(ft_row, kind), 0};
-  sqlite3_stmt *qs = NULL, *qt = NULL;
-  int rc = -1;
-  if (sqlite3_prepare_v2(c->db,
-                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, pages, "
-                         "pinned_bytes) VALUES (?1,'end',?2,?3,?4,?5,?6,?7,?8)",
-                         -1, &qs, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(c->db,
-                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, heap_live_bytes, "
-                         "pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
-                         "VALUES (?1,'end',?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-                         -1, &qt, NULL) != SQLITE_OK) {
-    ft_sqlerr(c, "preparing pinning");
-    goto out;
-  }
-  const uint64_t sizes[2] = {ps, FT_FRAG_HUGE_PAGE};
-  for (int k = 0; k < 2; k++) {
-    if (k == 1 && sizes[1] == sizes[0]) break;
-    ft_pin_result pr;
-    if (ft_frag_pinning(&fr, img->end_ns, sizes[k], ps, &pr) != 0) {
-      ft_oom(c);
-      goto out;
-    }
-    const uint64_t tv[] = {pr.heap_pages, pr.heap_live_bytes, pr.pages,       pr.resident_bytes,
-                           pr.blocks,     pr.live_bytes,      pr.pinned_bytes};
-    sqlite3_bind_int64(qt, 1, img->proc);
-    sqlite3_bind_int64(qt, 2, (sqlite3_int64)img->end_ns);
-    sqlite3_bind_int64(qt, 3, (sqlite3_int64)sizes[k]);
-    for (int i = 0; i < 7; i++) sqlite3_bind_int64(qt, 4 + i, (sqlite3_int64)tv[i]);
-    int bad = ft_step(c, qt, "inserting pinning_totals");
-    for (size_t i = 0; !bad && i < pr.nsites; i++) {
-      const ft_pin_site *ps_ = &pr.sites[i];
-      sqlite3_bind_int64(qs, 1, img->proc);
-      sqlite3_bind_int64(qs, 2, (sqlite3_int64)img->end_ns);
-      sqlite3_bind_int64(qs, 3, (sqlite3_int64)sizes[k]);
-      sqlite3_bind_int64(qs, 4, ps_->stack);
-      sqlite3_bind_int64(qs, 5, (sqlite3_int64)ps_->blocks);
-      sqlite3_bind_int64(qs, 6, (sqlite3_int64)ps_->live_bytes);
-      sqlite3_bind_int64(qs, 7, (sqlite3_int64)ps_->pages);
-      sqlite3_bind_int64(qs, 8, (sqlite3_int64)ps_->pinned_bytes);
-      bad = ft_step(c, qs, "inserting pinning");
-    }
-    ft_pin_result_free(&pr);
-    if (bad) goto out;
-  }
-  rc = 0;
-out:
-  sqlite3_finalize(qs);
-  sqlite3_finalize(qt);
+  int rc = ft_import_pinning_end(c->db, img->proc, ps, img->end_ns, &fr, c->err, c->errlen);
   free(v);
   return rc;
 oom:
@@ -2632,45 +2595,14 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
   return 0;
 }
 
-/* Bind row r's weight to parameter i of q: its sampling weight (NULL = 1
-** in full capture) times keep when it is a freed row kept 1 in keep. */
-static void ft_fbind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep) {
-  int sampled = c->sample_bytes && r->kind != FT_EV_MMAP;
-  uint64_t k = r->t_free != FT_LIVE ? keep : 1;
-  if (!sampled && k == 1) {
-    sqlite3_bind_null(q, i);
-    return;
-  }
-  double w = sampled ? (double)ft_rw(c, r) / (double)FT_WEIGHT_ONE : 1.0;
-  sqlite3_bind_double(q, i, w * (double)k);
-}
-
 /* Insert row i into allocation_rows (ns times, its id); a freed row is
 ** weighted for being kept 1 in keep. */
 static int ft_fwrite_row(ft_ctx *c, size_t i, uint64_t keep) {
   const ft_row *r = &c->rows[i];
-  sqlite3_stmt *q = c->ins_row;
-  uint64_t ta = c->rx[i].ta;
-  sqlite3_bind_int64(q, 1, c->rx[i].id);
-  sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
-  sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
-  sqlite3_bind_int64(q, 4, (sqlite3_int64)r->size);
-  sqlite3_bind_int64(q, 5, (sqlite3_int64)ta);
-  if (r->t_free != FT_LIVE) {
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)(c->rx[i].tf - ta));
-    if (r->free_thread != r->thread) sqlite3_bind_int64(q, 7, r->free_thread);
-    else sqlite3_bind_null(q, 7);
-    c->st->frees++;
-  } else {
-    sqlite3_bind_null(q, 6);
-    sqlite3_bind_null(q, 7);
-  }
-  if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
-  else sqlite3_bind_null(q, 8);
-  ft_fbind_weight(c, q, 9, r, keep);
+  ft_bind_row(c, c->ins_row, r, c->rx[i].id, c->rx[i].ta, c->rx[i].tf, keep);
   c->rx[i].written = r->t_free != FT_LIVE ? 1 : 2;
   c->st->allocations++;
-  return ft_step(c, q, "inserting allocation");
+  return ft_step(c, c->ins_row, "inserting allocation");
 }
 
 /* Row i, written while live, was freed: give its row the lifetime (and the
@@ -2682,7 +2614,7 @@ static int ft_fupdate_row(ft_ctx *c, sqlite3_stmt *q, size_t i, uint64_t keep) {
   sqlite3_bind_int64(q, 2, (sqlite3_int64)(c->rx[i].tf - c->rx[i].ta));
   if (r->free_thread != r->thread) sqlite3_bind_int64(q, 3, r->free_thread);
   else sqlite3_bind_null(q, 3);
-  ft_fbind_weight(c, q, 4, r, keep);
+  ft_bind_weight(c, q, 4, r, keep);
   c->rx[i].written = 1;
   c->st->frees++;
   return ft_step(c, q, "updating allocation");

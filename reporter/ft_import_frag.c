@@ -610,3 +610,30 @@ out:
   sqlite3_finalize(qt);
   return rc;
 }
+
+int ft_import_pinning_end(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
+                          char *err, size_t errlen) {
+  assert(page_size && !(page_size & (page_size - 1)));
+  ft_fctx c = {db, err, errlen};
+  if (ft_meta_default(&c, "pin_max_live_pct", FT_PIN_MAX_LIVE_PCT, NULL) != 0 ||
+      ft_meta_default(&c, "pin_mmap_threshold", (int64_t)FT_PIN_MMAP_THRESHOLD, NULL) != 0 ||
+      ft_meta_default(&c, "pin_huge_page", (int64_t)FT_FRAG_HUGE_PAGE, NULL) != 0)
+    return -1;
+  sqlite3_stmt *qs = NULL, *qt = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, "
+                         "pages, pinned_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                         -1, &qs, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, "
+                         "heap_live_bytes, pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
+                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                         -1, &qt, NULL) != SQLITE_OK)
+    ft_fsqlerr(&c, "preparing pinning");
+  else
+    rc = ft_write_pinning(&c, qs, qt, proc, "end", end_ns, rows, page_size);
+  sqlite3_finalize(qs);
+  sqlite3_finalize(qt);
+  return rc;
+}

@@ -128,4 +128,11 @@ void ft_pin_result_free(ft_pin_result *r);
 int ft_import_frag(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
                    char *err, size_t errlen);
 
+/* Pinning and pinning_totals of image proc at its end (instant 'end') from
+** rows, and meta pin_* when absent: the part of ft_import_frag the follow
+** import runs at the end (it has no past instants left to replay). page_size
+** must be a power of two. Returns 0, or -1 with a message in err. */
+int ft_import_pinning_end(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
+                          char *err, size_t errlen);
+
 #endif
