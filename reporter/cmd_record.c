@@ -33,6 +33,7 @@
 #include "ft_cli.h"
 #include "ft_config.h"
 #include "ft_db.h"
+#include "ft_fmt.h"
 #include "ft_follow.h"
 #include "ft_import.h"
 #include "ft_symbolize.h"
@@ -102,22 +103,18 @@ static int set_int_env(const char *name, const char *value, long lo, long hi) {
   return setenv(name, value, 1);
 }
 
-/* A duration: a number with unit ms, s, m or h (none = seconds), in ms.
-** Returns 0 or -1. */
+/* A duration in ms: ft_parse_duration's syntax (ns .. h, "m" or "min"), or a
+** bare whole number of seconds. Returns 0 or -1. */
 static int parse_duration_ms(const char *s, uint64_t *out) {
-  char *end;
-  errno = 0;
-  if (!*s || *s == '-') return -1;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s) return -1;
-  uint64_t mul;
-  if (!strcmp(end, "ms")) mul = 1;
-  else if (!*end || !strcmp(end, "s")) mul = 1000;
-  else if (!strcmp(end, "m")) mul = 60000;
-  else if (!strcmp(end, "h")) mul = 3600000;
-  else return -1;
-  if (v > UINT64_MAX / mul) return -1;
-  *out = v * mul;
+  char buf[64];
+  size_t n = strlen(s);
+  if (n > 0 && n < sizeof buf - 2 && strspn(s, "0123456789") == n) { /* bare: seconds */
+    snprintf(buf, sizeof buf, "%ss", s);
+    s = buf;
+  }
+  int64_t ns;
+  if (ft_parse_duration(s, &ns) != 0 || ns < 0) return -1;
+  *out = (uint64_t)ns / 1000000u;
   return 0;
 }
 

@@ -126,7 +126,7 @@ static int parse_with_units(const char *s, const unit *units, size_t nunits, int
 
 int ft_parse_duration(const char *s, int64_t *ns) {
   static const unit units[] = {{"ns", 1},        {"us", 1e3},  {"µs", 1e3},   {"ms", 1e6},
-                               {"s", 1e9},       {"min", 60e9}, {"h", 3600e9}};
+                               {"s", 1e9},       {"m", 60e9},  {"min", 60e9}, {"h", 3600e9}};
   if (s && !strcmp(s, "0")) {
     *ns = 0;
     return 0;
