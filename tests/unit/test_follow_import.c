@@ -45,57 +45,9 @@
 #define PG 4096u
 #define WINDOW_NS 1000000u
 
-/* ---- spill builder (as in test_import.c) ---------------------------------- */
+/* ---- spill builder: tests/unit/ft_spillbuild.h ----------------------------- */
 
-typedef struct sb {
-  unsigned char *b;
-  size_t n, cap;
-} sb;
-
-static void sb_put(sb *s, const void *p, size_t len) {
-  if (s->n + len > s->cap) {
-    s->cap = (s->n + len) * 2 + 256;
-    s->b = realloc(s->b, s->cap);
-    assert_non_null(s->b);
-  }
-  memcpy(s->b + s->n, p, len);
-  s->n += len;
-}
-
-static void sb_chunk(sb *s, uint32_t type, int32_t tid, const void *p, size_t len) {
-  ft_chunk c = {.type = type, .len = (uint32_t)len, .tid = tid};
-  static const unsigned char zero[8];
-  sb_put(s, &c, sizeof c);
-  sb_put(s, p, len);
-  sb_put(s, zero, (8 - len % 8) % 8);
-}
-
-static void sb_header(sb *s, int pid, uint32_t flags) {
-  ft_file_header h;
-  memset(&h, 0, sizeof h);
-  memcpy(h.magic, FT_SPILL_MAGIC, 8);
-  h.version = FT_SPILL_VERSION;
-  h.header_size = sizeof h;
-  h.pid = pid;
-  h.ppid = 1;
-  h.start_mono_ns = 1000;
-  h.start_unix_ns = 5000;
-  h.page_size = PG;
-  h.flags = flags;
-  h.stack_depth = 64;
-  s->n = 0;
-  sb_put(s, &h, sizeof h);
-}
-
-/* Packed like the shim's drains (the importer decodes them lazily). */
-static void sb_packed(sb *s, int32_t tid, const ft_event *ev, size_t n) {
-  uint8_t *buf = malloc(n * FT_PACK_MAX_RECORD + 1);
-  ft_pack_state st;
-  ft_pack_reset(&st);
-  size_t len = ft_pack_encode(&st, ev, UINT64_MAX, 0, n, buf);
-  sb_chunk(s, FT_CHUNK_EVENTS_PACKED, tid, buf, len);
-  free(buf);
-}
+#include "ft_spillbuild.h"
 
 #define EV(t, type, a, n, s) ((ft_event){FT_EV_MAKE((t), (type)), (a), (n), (s)})
 
@@ -115,7 +67,7 @@ static void random_spill(sb *s, uint64_t seed, uint64_t sample_bytes, size_t *bo
   enum { NT = 3, PER = 400 };
   uint64_t x = seed, live[600], maps[64], next_addr = 0x10000, now = 0;
   size_t nlive = 0, nmaps = 0;
-  sb_header(s, 100, FT_FLAG_TSC | (sample_bytes ? FT_FLAG_SAMPLED : 0));
+  sb_header(s, 100, 1, 1000, 5000, FT_FLAG_TSC | (sample_bytes ? FT_FLAG_SAMPLED : 0), 0);
   if (sample_bytes) {
     ft_mode m = {.sample_bytes = sample_bytes, .seed = 7};
     sb_chunk(s, FT_CHUNK_MODE, 0, &m, sizeof m);
@@ -392,7 +344,7 @@ static void test_follow_handoff_across_drains(void **state) {
   fx *f = *state;
   sb s = {0};
   size_t bounds[4];
-  sb_header(&s, 100, FT_FLAG_TSC);
+  sb_header(&s, 100, 1, 1000, 5000, FT_FLAG_TSC, 0);
   ft_event a0[] = {EV(100, FT_EV_MALLOC, 0x1000, 64, 0xa1)};
   sb_packed(&s, 10, a0, 1);
   ft_clock_pair p = {150, 250};
