@@ -1159,6 +1159,7 @@ static int ft_write_process(ft_ctx *c, const char *cmdline) {
   return ft_step(c, q, "inserting process");
 }
 
+
 /* Bind row r's weight to parameter i of q: its sampling weight (NULL = 1
 ** in full capture) times keep when it is a freed row kept 1 in keep. */
 static void ft_bind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep) {
@@ -1554,6 +1555,22 @@ static void ft_bind_opt(sqlite3_stmt *q, int i, int has, int64_t v) {
   else sqlite3_bind_null(q, i);
 }
 
+/* Insert process_samples row x of the current image: the sweep's live heap
+** (weighted sums, rounded) and, when known, the exact live usable bytes. */
+static int ft_insert_sample(ft_ctx *c, const ft_smp *x, int has_usable, int64_t usable) {
+  sqlite3_stmt *q = c->ins_sample;
+  sqlite3_bind_int64(q, 1, c->img->proc);
+  sqlite3_bind_int(q, 2, c->img->sp.hdr.pid);
+  sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
+  sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
+  sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
+  sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round((uint64_t)x->live_b));
+  sqlite3_bind_int64(q, 7, (sqlite3_int64)ft_weight_round((uint64_t)x->live_n));
+  ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
+  ft_bind_opt(q, 9, has_usable, usable);
+  return ft_step(c, q, "inserting sample");
+}
+
 /* Insert the summary rows of the image. */
 static int ft_insert_summaries(ft_ctx *c, const ft_sweep *w, const ft_pstat *p, const ft_site *site,
                                const uint64_t *lh, const uint64_t *sh, int has_rss, ft_tpt rss) {
@@ -1740,17 +1757,7 @@ static int ft_write_summaries(ft_ctx *c) {
   ft_tpt rss = {0};
   for (size_t k = 0; k < w.nsm; k++) {
     const ft_smp *x = &w.sm[k];
-    sqlite3_stmt *q = c->ins_sample;
-    sqlite3_bind_int64(q, 1, img->proc);
-    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round((uint64_t)x->live_b));
-    sqlite3_bind_int64(q, 7, (sqlite3_int64)ft_weight_round((uint64_t)x->live_n));
-    ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
-    ft_bind_opt(q, 9, x->has_usable, x->usable);
-    if (ft_step(c, q, "inserting sample") != 0) goto out;
+    if (ft_insert_sample(c, x, x->has_usable, x->usable) != 0) goto out;
     /* Peak RSS over the rows stored: of equal times only the first is. */
     if ((k == 0 || x->s.t_ns != w.sm[k - 1].s.t_ns) && (!has_rss || (int64_t)x->s.rss_bytes > rss.b)) {
       has_rss = 1;
@@ -2806,17 +2813,7 @@ static int ft_fwrite_summaries(ft_follow_import *f, ft_fimg *fi) {
     const ft_smp *x = &w->sm[k];
     int has_usable;
     int64_t usable = ft_fusable(fi, x->s.t_ns, &has_usable);
-    sqlite3_stmt *q = c->ins_sample;
-    sqlite3_bind_int64(q, 1, img->proc);
-    sqlite3_bind_int(q, 2, img->sp.hdr.pid);
-    sqlite3_bind_int64(q, 3, (sqlite3_int64)x->s.t_ns);
-    sqlite3_bind_int64(q, 4, (sqlite3_int64)x->s.rss_bytes);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)x->s.vm_bytes);
-    sqlite3_bind_int64(q, 6, (sqlite3_int64)ft_weight_round((uint64_t)x->live_b));
-    sqlite3_bind_int64(q, 7, (sqlite3_int64)ft_weight_round((uint64_t)x->live_n));
-    ft_bind_opt(q, 8, x->has_shim, (int64_t)x->s.shim_bytes);
-    ft_bind_opt(q, 9, has_usable, usable);
-    if (ft_step(c, q, "inserting sample") != 0) return -1;
+    if (ft_insert_sample(c, x, has_usable, usable) != 0) return -1;
     if ((k == 0 || x->s.t_ns != w->sm[k - 1].s.t_ns) && (!fi->has_rss || (int64_t)x->s.rss_bytes > fi->rss.b)) {
       fi->has_rss = 1;
       fi->rss = (ft_tpt){x->s.t_ns, (int64_t)x->s.rss_bytes, 0};
