@@ -279,7 +279,8 @@ void ft_remove(const char *path) {
     char c = e->d_name[bl];
     if (c != '.' && c != '-') continue;
     char sub[4096];
-    snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+    /* A path that does not fit is not one of ours: leave it. */
+    if (snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) >= (int)sizeof sub) continue;
     remove_tree(sub);
   }
   closedir(d);

@@ -97,7 +97,7 @@ static const char *fresh_dir(const char *name) {
   char *p = path[k++ % 4];
   mkdir(FT_TMP, 0755);
   snprintf(p, 512, "%s/%s", FT_TMP, name);
-  char cmd[600];
+  char cmd[2 * 512 + 32];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", p, p);
   assert_int_equal(system(cmd), 0);
   return p;
