@@ -222,7 +222,8 @@ static int preset_window(const char *path, uint64_t window_ms) {
 /* Spill bytes per import epoch: when bounded, small enough that what one
 ** epoch adds to the trace (a spill byte makes about 3 trace bytes in full
 ** mode) stays within the margin between thinning rounds (the limit's
-** 85 % mark and the limit), so the file stays under the limit all along. */
+** 70 % mark and the limit: room for an epoch of a tight allocation loop,
+** whose spill compresses best), so the file stays under the limit all along. */
 static size_t epoch_bytes(const rec_follow *fo) {
   if (!fo->max_size) return 0; /* the importer's default */
   uint64_t b = fo->max_size / 48;

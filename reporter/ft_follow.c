@@ -9,7 +9,7 @@
 ** one still being written, and the next poll sees it whole.
 **
 ** Thinning keeps a uniform sample of the freed allocation rows of the whole
-** run: when the file passes 85 % of the limit, the 1-in-k factor doubles,
+** run: when the file passes 70 % of the limit, the 1-in-k factor doubles,
 ** as many times at once as the excess asks (ft_thin_keeps: a hash of the id, so the rows kept at 2k are among those
 ** kept at k), the freed rows no longer kept are deleted and the others are
 ** weighted k (times their sampling weight), and from then on the importer
@@ -17,8 +17,9 @@
 ** all. Every freed row in the trace thus stands for k rows, and row-level
 ** queries over `allocations` summing weight are unbiased estimates over the
 ** whole run (deleting the oldest rows instead would leave the early run
-** with no rows at all). Live rows are never thinned (they are the leaks
-** and the pinning replay's input), and every summary (process_stats,
+** with no rows at all). Live rows (the leaks) are thinned only when the
+** freed rows cannot bring the trace under its limit, by their own factor
+** k_live (meta thin_keep_live; ft_thin_class), and every summary (process_stats,
 ** site_stats, histograms, site_windows, heap_timeline,
 ** process_samples.live_*, heap_totals) is computed from every event, so the
 ** summaries stay exact. The size is measured as the pages in use,
@@ -219,32 +220,39 @@ static void ft_sql_thin_keep(sqlite3_context *cx, int argc, sqlite3_value **argv
 ** row per process, and rewrite the table in id order so the pages the
 ** deleted rows leave are given back instead of half full. *deleted gets
 ** the rows deleted, *freed_left the freed rows kept. 0 or -1. */
-static int ft_thin_double(sqlite3 *db, uint64_t from, uint64_t k, int64_t *deleted, int64_t *freed_left, char *err,
-                          size_t errlen) {
+static int ft_thin_double(sqlite3 *db, int live, uint64_t from, uint64_t k, int64_t *deleted, int64_t *freed_left,
+                          char *err, size_t errlen) {
   assert(k > from && !(k & (k - 1)) && !(from & (from - 1)));
-  char sql[2048];
+  /* The class thinned now: freed rows (meta thin_keep), or, once those
+  ** cannot bring the trace under its limit, the live rows (thin_keep_live). */
+  const char *cls = live ? "lifetime IS NULL" : "lifetime IS NOT NULL";
+  const char *other = live ? "lifetime IS NOT NULL" : "lifetime IS NULL";
+  char sql[2560];
   snprintf(sql, sizeof sql,
            "BEGIN IMMEDIATE;"
            /* One row per process: the rows' thread says which. t_ns: how far
            ** the process was imported when this ran. */
            "INSERT INTO thinning(what, proc, t_ns, rows_deleted, first_id, last_id, before_t_ns, keep, "
            " rows_unwritten) "
-           " SELECT 'allocation_rows', t.proc, (SELECT end_ns FROM processes p WHERE p.proc = t.proc), "
+           " SELECT '%s', t.proc, (SELECT end_ns FROM processes p WHERE p.proc = t.proc), "
            "  count(*), min(a.id), max(a.id), max(a.t_alloc), %llu, 0 "
            " FROM allocation_rows a JOIN threads t ON t.thread = a.kind_thread >> 3 "
-           " WHERE a.lifetime IS NOT NULL AND NOT ft_thin_keep(a.id, %llu) GROUP BY t.proc;"
+           " WHERE a.%s AND NOT ft_thin_keep(a.id, %llu) GROUP BY t.proc;"
            "CREATE TEMP TABLE ft_thin_kept AS SELECT * FROM allocation_rows "
-           " WHERE lifetime IS NULL OR ft_thin_keep(id, %llu) ORDER BY id;"
+           " WHERE %s OR ft_thin_keep(id, %llu) ORDER BY id;"
            "DELETE FROM allocation_rows;" /* no WHERE: SQLite frees the pages wholesale */
            "INSERT INTO allocation_rows(id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id, "
            " weight) SELECT id, kind_thread, address, size, t_alloc, lifetime, free_thread, stack_id, "
-           " CASE WHEN lifetime IS NULL THEN weight ELSE coalesce(weight, 1.0) * %llu END "
+           " CASE WHEN %s THEN weight ELSE coalesce(weight, 1.0) * %llu END "
            " FROM temp.ft_thin_kept ORDER BY id;",
-           (unsigned long long)k, (unsigned long long)k, (unsigned long long)k, (unsigned long long)(k / from));
+           live ? "live_allocation_rows" : "allocation_rows", (unsigned long long)k, cls, (unsigned long long)k, other,
+           (unsigned long long)k, other, (unsigned long long)(k / from));
   int64_t before = ft_q1(db, "SELECT count(*) FROM allocation_rows");
   if (before < 0 || ft_fexec(db, sql, "thinning allocation rows", err, errlen) != 0) goto fail;
   int64_t after = ft_q1(db, "SELECT count(*) FROM temp.ft_thin_kept");
-  *freed_left = ft_q1(db, "SELECT count(*) FROM temp.ft_thin_kept WHERE lifetime IS NOT NULL");
+  char q[128];
+  snprintf(q, sizeof q, "SELECT count(*) FROM temp.ft_thin_kept WHERE %s", cls);
+  *freed_left = ft_q1(db, q);
   if (after < 0 || *freed_left < 0) {
     snprintf(err, errlen, "thinning allocation rows: %s", sqlite3_errmsg(db));
     goto fail;
@@ -252,9 +260,9 @@ static int ft_thin_double(sqlite3 *db, uint64_t from, uint64_t k, int64_t *delet
   *deleted = before - after;
   char meta[160];
   snprintf(meta, sizeof meta,
-           "DROP TABLE temp.ft_thin_kept; INSERT OR REPLACE INTO meta(key, value) VALUES ('thin_keep', '%llu'); "
+           "DROP TABLE temp.ft_thin_kept; INSERT OR REPLACE INTO meta(key, value) VALUES ('%s', '%llu'); "
            "COMMIT",
-           (unsigned long long)k);
+           live ? "thin_keep_live" : "thin_keep", (unsigned long long)k);
   if (ft_fexec(db, meta, "thinning allocation rows", err, errlen) == 0) return 0;
 fail:
   sqlite3_exec(db, "ROLLBACK; DROP TABLE IF EXISTS temp.ft_thin_kept", NULL, NULL, NULL);
@@ -316,8 +324,55 @@ static int ft_meta_add_int(sqlite3 *db, const char *key, int64_t v, int replace)
   return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* Raise the 1-in-k factor of one class of allocation rows (live = 0: freed
+** rows, meta thin_keep; 1: live rows, thin_keep_live), doubling as many times
+** at once as that class's share of the excess asks (each rewrite of the
+** table costs its size in the WAL), until *size is under target or no row
+** of the class is left. Bytes per row are learnt from each round (first
+** guess: ~32 bytes with its share of the b-tree). 0 or -1. */
+static int ft_thin_class(sqlite3 *db, int live, int64_t target, int64_t *sizep, int64_t *kp, double *bytes_per_rowp,
+                         ft_thin_stats *st, char *err, size_t errlen) {
+  int64_t size = *sizep, k = *kp;
+  double bytes_per_row = *bytes_per_rowp;
+  int64_t freed = ft_q1(db, live ? "SELECT count(*) FROM allocation_rows WHERE lifetime IS NULL"
+                                 : "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL");
+  while (size > target && freed > 0 && k < FT_THIN_MAX_KEEP) {
+    /* Keeping 1 in 2^j of the freed rows gives back about
+    ** freed * (1 - 2^-j) rows' bytes. */
+    double need = (double)(size - target), have = (double)freed * bytes_per_row;
+    int j = 1;
+    while (j < 40 && have * (1.0 - 1.0 / (double)((int64_t)1 << j)) < need && (k << j) < FT_THIN_MAX_KEEP) j++;
+    /* This class cannot give back enough even if it were emptied: thin it
+    ** by 16 at most and leave the rest to the next class (live rows, then
+    ** samples), so k stays meaningful for the rows still to come. */
+    int short_of_need = have * (1.0 - 1.0 / (double)((int64_t)1 << j)) < need;
+    if (short_of_need && j > 4) j = 4;
+    int64_t del = 0, left = 0;
+    if (ft_thin_double(db, live, (uint64_t)k, (uint64_t)k << j, &del, &left, err, errlen) != 0) return -1;
+    k <<= j;
+    st->rows_deleted += del;
+    /* The rewrite went through the WAL (while following): fold it back now,
+    ** so rounds in a row do not pile their rewrites up in it. */
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    int64_t now = ft_trace_used_bytes(db);
+    if (now < 0) {
+      snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
+      return -1;
+    }
+    if (del > 0 && now < size) bytes_per_row = (double)(size - now) / (double)del;
+    size = now;
+    freed = left;
+    if (short_of_need) break;
+  }
+  *sizep = size;
+  *kp = k;
+  *bytes_per_rowp = bytes_per_row;
+  return 0;
+}
+
 int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
+  st->keep_live = 1;
   assert(max_size > 0);
   int64_t size = ft_trace_used_bytes(db);
   if (size < 0) {
@@ -332,7 +387,7 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
   int64_t k = ft_q1(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep'");
   if (k < 1 || (k & (k - 1))) k = 1;
   st->keep = (uint64_t)k;
-  if ((uint64_t)size <= max_size / 20 * 17) return final ? ft_fexec(db, "VACUUM", "vacuum", err, errlen) : 0;
+  if ((uint64_t)size <= max_size / 10 * 7) return final ? ft_fexec(db, "VACUUM", "vacuum", err, errlen) : 0;
   /* Measure in small pages: a trace is written with 64 KiB pages (fast bulk
   ** loads), where a table's last page is mostly empty. (Not in WAL mode,
   ** where the page size is fixed: `record` converts a bounded trace to
@@ -340,7 +395,7 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
   if (final && ft_q1(db, "PRAGMA page_size") > 4096 &&
       ft_fexec(db, "PRAGMA page_size=4096; VACUUM", "vacuum", err, errlen) != 0)
     return -1;
-  const int64_t target = (int64_t)(max_size / 4 * 3);
+  const int64_t target = (int64_t)(max_size / 20 * 11);
   size = ft_trace_used_bytes(db);
   if (size < 0) {
     snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
@@ -357,29 +412,14 @@ int ft_thin_trace(sqlite3 *db, uint64_t max_size, int final, ft_thin_stats *st, 
     return -1;
   }
   double bytes_per_row = 32;
-  int64_t freed = ft_q1(db, "SELECT count(*) FROM allocation_rows WHERE lifetime IS NOT NULL");
-  while (size > target && freed > 0 && k < FT_THIN_MAX_KEEP) {
-    /* Keeping 1 in 2^j of the freed rows gives back about
-    ** freed * (1 - 2^-j) rows' bytes. */
-    double need = (double)(size - target), have = (double)freed * bytes_per_row;
-    int j = 1;
-    while (j < 40 && have * (1.0 - 1.0 / (double)((int64_t)1 << j)) < need && (k << j) < FT_THIN_MAX_KEEP) j++;
-    int64_t del = 0, left = 0;
-    if (ft_thin_double(db, (uint64_t)k, (uint64_t)k << j, &del, &left, err, errlen) != 0) return -1;
-    k <<= j;
-    st->rows_deleted += del;
-    /* The rewrite went through the WAL (while following): fold it back now,
-    ** so rounds in a row do not pile their rewrites up in it. */
-    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    int64_t now = ft_trace_used_bytes(db);
-    if (now < 0) {
-      snprintf(err, errlen, "measuring the trace: %s", sqlite3_errmsg(db));
-      return -1;
-    }
-    if (del > 0 && now < size) bytes_per_row = (double)(size - now) / (double)del;
-    size = now;
-    freed = left;
-  }
+  if (ft_thin_class(db, 0, target, &size, &k, &bytes_per_row, st, err, errlen) != 0) return -1;
+  /* Freed rows alone could not do it (a live heap of many blocks): the live
+  ** rows go 1 in k_live too, their weights times k_live; leaks then are an
+  ** estimate as well (site_stats.leaked stays exact). */
+  int64_t kl = ft_q1(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep_live'");
+  if (kl < 1 || (kl & (kl - 1))) kl = 1;
+  if (size > target && ft_thin_class(db, 1, target, &size, &kl, &bytes_per_row, st, err, errlen) != 0) return -1;
+  st->keep_live = (uint64_t)kl;
   st->keep = (uint64_t)k;
   /* Still too big with every freed row gone: halve the old samples, as
   ** long as that gives anything back. */

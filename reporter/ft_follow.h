@@ -8,14 +8,15 @@
 **     FLUSH (commit now) and STOP (recording ended for good, the image runs
 **     on untraced), EXIT and EXEC (the image is gone).
 **   - Bounding (--max-size): after each commit, while the file's pages in
-**     use are over 85 % of the limit, the freed allocation rows are thinned
+**     use are over 70 % of the limit, the freed allocation rows are thinned
 **     by doubling k: only the rows whose id hashes to 0 mod k stay, each
 **     weighted k (allocation_rows.weight), and the importer writes the
 **     freed rows of later epochs 1 in k the same way (meta thin_keep), so
-**     the rows stay a uniform, unbiased sample of the whole run. Live rows,
-**     summaries, samples and totals are never thinned; if thinning every
-**     freed row is not enough, every other old process/buddyinfo sample
-**     goes. What was left out is recorded in the `thinning` table and meta
+**     the rows stay a uniform, unbiased sample of the whole run. When the
+**     freed rows alone cannot do it (a live heap of many blocks), the live
+**     rows get their own factor the same way (meta thin_keep_live, weight
+**     k_live); summaries, samples and totals are never thinned; if that is
+**     still not enough, every other old process/buddyinfo sample goes. What was left out is recorded in the `thinning` table and meta
 **     keys (schema/README.md) and `fragtrace report` says so.
 */
 #ifndef FT_FOLLOW_H
@@ -83,16 +84,17 @@ static inline int ft_thin_keeps(int64_t id, uint64_t k) {
 typedef struct ft_thin_stats {
   long long rows_deleted;    /* allocation rows deleted now */
   uint64_t keep;             /* freed rows are kept 1 in keep from now on (meta thin_keep; 1 = all) */
+  uint64_t keep_live;        /* live rows are kept 1 in keep_live (meta thin_keep_live; 1 = all) */
   long long samples_deleted; /* process and buddyinfo sample rows deleted now */
   uint64_t size_before, size_after; /* file bytes in use (pages - free pages) * page size */
 } ft_thin_stats;
 
 /* Bring the trace db (open read-write, no transaction open) under max_size
-** bytes: when its pages in use exceed 85 % of max_size, double the 1-in-k
+** bytes: when its pages in use exceed 70 % of max_size, double the 1-in-k
 ** factor of freed allocation rows (meta thin_keep) and delete the freed
 ** rows it no longer keeps (the rest get weight k; the table is rewritten
 ** in id order so the pages are full again), then old samples, until under
-** 75 %, and record that in `thinning` and meta. final: also VACUUM (with
+** 55 %, and record that in `thinning` and meta. final: also VACUUM (with
 ** 4 KiB pages unless in WAL mode) so the file itself shrinks to what is
 ** left; between commits the freed pages are reused instead. Returns 0
 ** (also when nothing needed deleting, and when even deleting everything

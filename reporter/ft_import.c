@@ -1161,10 +1161,11 @@ static int ft_write_process(ft_ctx *c, const char *cmdline) {
 
 
 /* Bind row r's weight to parameter i of q: its sampling weight (NULL = 1
-** in full capture) times keep when it is a freed row kept 1 in keep. */
-static void ft_bind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep) {
+** in full capture) times the factor its class is kept 1 in (--max-size):
+** keep for a freed row, keep_live for a live one. */
+static void ft_bind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, uint64_t keep, uint64_t keep_live) {
   int sampled = c->sample_bytes && r->kind != FT_EV_MMAP;
-  uint64_t k = r->t_free != FT_LIVE ? keep : 1;
+  uint64_t k = r->t_free != FT_LIVE ? keep : keep_live;
   if (!sampled && k == 1) {
     sqlite3_bind_null(q, i);
     return;
@@ -1178,7 +1179,7 @@ static void ft_bind_weight(ft_ctx *c, sqlite3_stmt *q, int i, const ft_row *r, u
 ** t_alloc and t_free in ns (t_free only used when r is freed); counts the
 ** free in the import's stats. Shared by the batch and the follow writers. */
 static void ft_bind_row(ft_ctx *c, sqlite3_stmt *q, const ft_row *r, int64_t id, uint64_t t_alloc, uint64_t t_free,
-                        uint64_t keep) {
+                        uint64_t keep, uint64_t keep_live) {
   sqlite3_bind_int64(q, 1, id);
   sqlite3_bind_int64(q, 2, (sqlite3_int64)r->kind | ((sqlite3_int64)r->thread << 3));
   sqlite3_bind_int64(q, 3, (sqlite3_int64)r->addr);
@@ -1195,7 +1196,7 @@ static void ft_bind_row(ft_ctx *c, sqlite3_stmt *q, const ft_row *r, int64_t id,
   }
   if (r->stack) sqlite3_bind_int64(q, 8, r->stack);
   else sqlite3_bind_null(q, 8);
-  ft_bind_weight(c, q, 9, r, keep);
+  ft_bind_weight(c, q, 9, r, keep, keep_live);
 }
 
 /* Insert threads, stacks with frames, and allocation rows of the image. */
@@ -1225,7 +1226,7 @@ static int ft_write_rows(ft_ctx *c) {
   sqlite3_stmt *q = c->ins_row;
   for (size_t i = 0; i < c->nrows; i++) {
     const ft_row *r = &c->rows[i];
-    ft_bind_row(c, q, r, c->next_row + (int64_t)i, r->t_alloc, r->t_free, 1);
+    ft_bind_row(c, q, r, c->next_row + (int64_t)i, r->t_alloc, r->t_free, 1, 1);
     if (ft_step(c, q, "inserting allocation") != 0) return -1;
   }
   c->next_row += (int64_t)c->nrows;
@@ -2206,8 +2207,10 @@ typedef struct ft_rowx { /* follow mode's side record of a row */
                     ** come before the watermark, where the clock segments are final */
   uint64_t next_t;  /* t_alloc of its thread's next row (ns), valid when has_next */
   uint8_t has_next; /* its thread made another row since */
-  uint8_t written;  /* 1: done with allocation_rows (written as it ends, or left out by thinning); 2: written
-                    ** while live (lifetime NULL, updated or deleted when freed) */
+  uint8_t written;  /* 0: not yet; 1: done with allocation_rows (written as it ends, or left out by
+                    ** thinning); 2: written while live (lifetime NULL, updated or deleted when freed);
+                    ** 3: live and not in the table (left out by the live rows' 1-in-k: when freed it is
+                    ** judged like a row never written) */
   uint8_t decided;  /* counted in `temporary` (or not): nothing left to learn */
 } ft_rowx;
 
@@ -2286,6 +2289,7 @@ typedef struct ft_fimg { /* one followed image */
   ft_hmap touched; /* base pages (system page size) any heap row ever covered: the pinning replay's residency */
   int64_t thin_rowid; /* `thinning` row counting the freed rows left out at thin_k, 0 = none yet */
   uint64_t thin_k;
+  uint64_t seen_keep_live; /* live rows' 1-in-k last applied to the rows in memory (0: none yet) */
 } ft_fimg;
 
 struct ft_follow_import {
@@ -2303,6 +2307,7 @@ struct ft_follow_import {
   sqlite3_stmt *del_row;              /* a row written while live, freed and not kept (thinning) */
   sqlite3_stmt *ins_thin, *upd_thin;  /* the `thinning` row of an image's freed rows left out */
   uint64_t keep;                      /* freed rows written 1 in keep (meta thin_keep, ft_follow.h) */
+  uint64_t keep_live;                 /* live rows written 1 in keep_live (meta thin_keep_live) */
   long long left_out;                 /* freed rows left out in this poll (meta thinned_rows) */
 };
 
@@ -2604,9 +2609,9 @@ static int ft_fcount(ft_follow_import *f, ft_fimg *fi, size_t first, int final) 
 
 /* Insert row i into allocation_rows (ns times, its id); a freed row is
 ** weighted for being kept 1 in keep. */
-static int ft_fwrite_row(ft_ctx *c, size_t i, uint64_t keep) {
+static int ft_fwrite_row(ft_ctx *c, size_t i, uint64_t keep, uint64_t keep_live) {
   const ft_row *r = &c->rows[i];
-  ft_bind_row(c, c->ins_row, r, c->rx[i].id, c->rx[i].ta, c->rx[i].tf, keep);
+  ft_bind_row(c, c->ins_row, r, c->rx[i].id, c->rx[i].ta, c->rx[i].tf, keep, keep_live);
   c->rx[i].written = r->t_free != FT_LIVE ? 1 : 2;
   c->st->allocations++;
   return ft_step(c, c->ins_row, "inserting allocation");
@@ -2621,7 +2626,7 @@ static int ft_fupdate_row(ft_ctx *c, sqlite3_stmt *q, size_t i, uint64_t keep) {
   sqlite3_bind_int64(q, 2, (sqlite3_int64)(c->rx[i].tf - c->rx[i].ta));
   if (r->free_thread != r->thread) sqlite3_bind_int64(q, 3, r->free_thread);
   else sqlite3_bind_null(q, 3);
-  ft_bind_weight(c, q, 4, r, keep);
+  ft_bind_weight(c, q, 4, r, keep, 1);
   c->rx[i].written = 1;
   c->st->frees++;
   return ft_step(c, q, "updating allocation");
@@ -2687,16 +2692,30 @@ static int ft_fthin_record(ft_follow_import *f, ft_fimg *fi, const ft_fleft *lo)
 ** set and the last-row map hold. 0 or -1. */
 static int ft_fflush_rows(ft_follow_import *f, ft_fimg *fi, int final) {
   ft_ctx *c = &f->c;
-  const uint64_t k = f->keep;
+  const uint64_t k = f->keep, kl = f->keep_live;
   ft_fleft lo = {0};
+  /* A thinning round that raised the live rows' factor deleted the live
+  ** rows it no longer keeps: those are not in the table any more. */
+  if (fi->seen_keep_live != kl) {
+    for (size_t i = 0; i < c->nrows; i++)
+      if (c->rx[i].written == 2 && kl > 1 && !ft_thin_keeps(c->rx[i].id, kl)) {
+        c->rx[i].written = 3;
+        c->st->allocations--; /* counted again when it is freed or ends */
+      }
+    fi->seen_keep_live = kl;
+  }
   for (size_t i = 0; i < c->nrows; i++) {
     uint8_t w = c->rx[i].written;
     int freed = c->rows[i].t_free != FT_LIVE;
-    if (w == 1 || (w == 2 && !freed)) continue;
+    if (w == 1 || ((w == 2 || w == 3) && !freed)) continue;
+    if (!freed && kl > 1 && !ft_thin_keeps(c->rx[i].id, kl)) {
+      c->rx[i].written = 3; /* live, left out: the kept live rows stand for it */
+      continue;
+    }
     if (freed && k > 1 && !ft_thin_keeps(c->rx[i].id, k)) {
       if (ft_fleave_out(f, i, w == 2, &lo) != 0) return -1;
-    } else if (!w) {
-      if (ft_fwrite_row(c, i, k) != 0) return -1;
+    } else if (w == 0 || w == 3) {
+      if (ft_fwrite_row(c, i, k, kl) != 0) return -1;
     } else if (ft_fupdate_row(c, f->upd_row, i, k) != 0) {
       return -1;
     }
@@ -3329,6 +3348,18 @@ int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t 
   if (sqlite3_step(qk) == SQLITE_ROW) {
     sqlite3_int64 k = sqlite3_column_int64(qk, 0);
     if (k > 1 && !(k & (k - 1))) f->keep = (uint64_t)k;
+  }
+  sqlite3_finalize(qk);
+  qk = NULL;
+  f->keep_live = 1;
+  if (sqlite3_prepare_v2(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep_live'", -1, &qk,
+                         NULL) != SQLITE_OK) {
+    ft_sqlerr(c, "reading meta thin_keep_live");
+    goto out;
+  }
+  if (sqlite3_step(qk) == SQLITE_ROW) {
+    sqlite3_int64 k = sqlite3_column_int64(qk, 0);
+    if (k > 1 && !(k & (k - 1))) f->keep_live = (uint64_t)k;
   }
   sqlite3_finalize(qk);
   int more = 0;

@@ -79,7 +79,31 @@ static void kv(ft_table *t, const char *k, const char *v) { ft_table_row(t, (con
 void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap) {
   sqlite3_stmt *q = NULL;
   buf[0] = '\0';
-  char a[CAP], b[CAP], k[CAP];
+  char a[CAP], b[CAP], k[CAP], kl[CAP];
+  /* The live rows' own factor: only when freed rows alone could not keep
+  ** the trace under its limit (a live heap of many blocks). */
+  int64_t keep_live = 0, live_deleted = 0;
+  /* Left out: the leaks the summaries count less the live rows kept (some
+  ** were never written at all, so the rounds' counts fall short). */
+  if (sqlite3_prepare_v2(r->db,
+                         "SELECT (SELECT max(keep) FROM thinning WHERE what = 'live_allocation_rows'), "
+                         "(SELECT sum(leaked) FROM site_stats) - (SELECT count(*) FROM allocation_rows "
+                         "WHERE lifetime IS NULL AND stack_id IS NOT NULL)",
+                         -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW) {
+    keep_live = sqlite3_column_int64(q, 0);
+    live_deleted = sqlite3_column_int64(q, 1);
+  }
+  sqlite3_finalize(q);
+  q = NULL;
+  static const char live_why[] =
+      "(the live heap alone passed the limit: leak rows are a weighted sample, site_stats.leaked stays exact)";
+  char live_part[320];
+  if (keep_live > 1)
+    snprintf(live_part, sizeof live_part, "; live rows too, 1 in %s %s; summaries, windows and samples are complete",
+             ft_fmt_int(kl, sizeof kl, keep_live), live_why);
+  else
+    snprintf(live_part, sizeof live_part, "; live rows, summaries, windows and samples are complete");
   /* Since the 1-in-k thinning (ft_follow.h): how many freed rows were left
   ** out and the factor the kept ones stand for. */
   if (sqlite3_prepare_v2(r->db,
@@ -90,14 +114,20 @@ void ft_report_thinning_text(const ft_report *r, char *buf, size_t cap) {
     if (found && sqlite3_column_int64(q, 0) > 0)
       snprintf(buf, cap,
                "%s freed allocation rows were left out (--max-size): freed rows are kept 1 in %s, chosen by a "
-               "hash of the id, their allocations.weight multiplied by %s; live rows, summaries, windows and "
-               "samples are complete",
+               "hash of the id, their allocations.weight multiplied by %s%s",
                ft_fmt_int(a, sizeof a, sqlite3_column_int64(q, 0)), ft_fmt_int(k, sizeof k, sqlite3_column_int64(q, 1)),
-               k);
+               k, live_part);
     sqlite3_finalize(q);
     if (found) return;
   } else {
     sqlite3_finalize(q); /* a trace from before the keep column */
+  }
+  if (keep_live > 1) { /* no freed row to thin (a program that frees nothing): only live rows */
+    snprintf(buf, cap,
+             "%s live allocation rows were left out (--max-size): live rows are kept 1 in %s, chosen by a hash of "
+             "the id, their allocations.weight multiplied by %s %s; summaries, windows and samples are complete",
+             ft_fmt_int(a, sizeof a, live_deleted), ft_fmt_int(k, sizeof k, keep_live), k, live_why);
+    return;
   }
   /* The oldest freed rows deleted (the thinning of earlier versions). */
   if (sqlite3_prepare_v2(r->db,

@@ -538,7 +538,7 @@ CREATE TABLE recording_control(
 -- and k for the freed rows the importer did not write. Summaries come from
 -- every event.
 CREATE TABLE thinning(
-  what           TEXT NOT NULL,         -- 'allocation_rows', 'process_samples', 'buddyinfo_samples'
+  what           TEXT NOT NULL,         -- 'allocation_rows' (freed), 'live_allocation_rows', 'process_samples', 'buddyinfo_samples'
   proc           INTEGER NOT NULL,
   t_ns           INTEGER,               -- how far the process was imported when it ran (its end_ns then)
   rows_deleted   INTEGER NOT NULL,      -- rows of `what` deleted (buddyinfo: one per node/zone/order)

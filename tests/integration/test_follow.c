@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,70 @@ static void test_flush_report(void **state) {
   live_report(1);
 }
 
+/* --max-size smaller than the live set: freed rows alone cannot keep the
+** trace under the limit, so the live rows are kept 1 in k_live too (weight
+** k_live); the file stays under the limit while 200,000 blocks are live,
+** the leak summary stays exact, the weighted leak rows estimate it, and the
+** report says live rows were thinned. */
+static void test_bounded_live_set(void **state) {
+  (void)state;
+  char dir[512], db[512], ready[600], go[600];
+  snprintf(dir, sizeof dir, "%s", ft_tmp_path("follow_biglive.d"));
+  snprintf(db, sizeof db, "%s", ft_tmp_path("follow_biglive.db"));
+  mkdir(dir, 0755);
+  snprintf(ready, sizeof ready, "%s/ready", dir);
+  snprintf(go, sizeof go, "%s/go", dir);
+  unlink(ready);
+  unlink(go);
+  ft_remove(db);
+  const long long limit = 2 * 1024 * 1024, n = 200000;
+  ft_run rec;
+  ft_start(&rec, NULL,
+           FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--max-size", "2M", "--commit-ms", "100", "--",
+                   ft_prog("follow_churn"), "wait", dir, "200000"));
+  long pid = -1;
+  for (int i = 0; i < 3000 && (pid = read_int_file(ready)) <= 0; i++) nap_ms(10);
+  ft_expect_true("program ready", pid > 0);
+  /* Let a few commits (and thinning rounds) happen while all is live. */
+  long long biggest = 0;
+  for (int i = 0; i < 30; i++) {
+    nap_ms(50);
+    struct stat st;
+    if (stat(db, &st) == 0 && st.st_size > biggest) biggest = st.st_size;
+  }
+  ft_write_file(go, "go\n");
+  ft_wait(&rec, 120);
+  ft_expect_status(&rec, 0);
+  ft_run_free(&rec);
+  struct stat st;
+  ft_expect_true("trace exists", stat(db, &st) == 0);
+  if (st.st_size > biggest) biggest = st.st_size;
+  ft_expect_true(ft_fmt("trace stayed under the limit (largest seen %lld bytes)", biggest), biggest <= limit);
+  sqlite3 *d = ft_db_open(db);
+  long long kl = ft_q_int(d, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep_live'");
+  ft_expect_true("live rows thinned", kl > 1 && (kl & (kl - 1)) == 0);
+  ft_expect_eq("thinning names the live rows",
+               ft_q_int(d, "SELECT count(*) > 0 FROM thinning WHERE what = 'live_allocation_rows'"), 1);
+  ft_expect_eq("leak summary exact", ft_q_int(d, "SELECT sum(leaked) FROM site_stats WHERE min_size = 5555"), n);
+  long long rows = ft_q_int(d, "SELECT count(*) FROM leaks WHERE size = 5555");
+  ft_expect_true("fewer leak rows than leaks", rows < n);
+  ft_expect_eq("every kept live row weighs k_live",
+               ft_q_int(d, "SELECT count(*) FROM allocations WHERE size = 5555 AND t_free_ns IS NULL "
+                           "AND weight != %lld", kl), 0);
+  /* Uniform 1-in-k by a hash of the id: the weighted count is a binomial
+  ** estimate, standard deviation sqrt(n (k - 1)). */
+  double est = (double)rows * (double)kl, sd = sqrt((double)n * (double)(kl - 1));
+  ft_expect_true(ft_fmt("weighted leak rows %.0f within 6 sd (%.0f) of %lld", est, sd, n),
+                 fabs(est - (double)n) <= 6 * sd);
+  sqlite3_close(d);
+  ft_run rep;
+  ft_run_cmd(&rep, NULL, FT_ARGV(FT_BIN, "report", db));
+  ft_expect_status(&rep, 0);
+  ft_expect_true("report says live rows were thinned",
+                 strstr(rep.out, ft_fmt("live rows are kept 1 in %lld,", kl)) != NULL);
+  ft_run_free(&rep);
+}
+
 /* --duration: the shim stops recording after it, record writes the trace
 ** and exits 0 while the program runs on untraced, and says its pid. */
 static void test_duration(void **state) {
@@ -368,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_options_reach_shim),
       cmocka_unit_test(test_bounded),
+      cmocka_unit_test(test_bounded_live_set),
       cmocka_unit_test(test_live_report),
       cmocka_unit_test(test_flush_report),
       cmocka_unit_test(test_duration),
