@@ -688,6 +688,12 @@ int ft_report_load(ft_report *r, sqlite3 *db, const ft_report_opts *o, char *err
   r->window_lo = o->since_ns > 0 ? o->since_ns : 0;
   r->window_hi = o->until_ns;
   if (load_meta(r, err, errlen) != 0 || load_procs(r, err, errlen) != 0 || load_mode(r, err, errlen) != 0) return -1;
+  /* meta `command` is written when the import ends; a trace still being
+  ** recorded (record --live) names the first process's command line. */
+  if (!r->command && r->nprocs > 0 && r->procs[0].cmdline && !(r->command = strdup(r->procs[0].cmdline))) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
   int64_t trace_threshold = r->short_lived_ns;
   if (o->short_lived_ns >= 0) r->short_lived_ns = o->short_lived_ns;
   else if (r->short_lived_ns < 0) r->short_lived_ns = 1000000; /* the importer's default */

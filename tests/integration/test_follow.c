@@ -290,6 +290,8 @@ static void live_report(int use_flush) {
   ft_run_cmd(&rep, NULL, FT_ARGV(FT_BIN, "report", db));
   ft_expect_status(&rep, 0);
   ft_expect_true("report has content", strlen(rep.out) > 0);
+  /* meta `command` comes at the end; meanwhile the process row names it */
+  ft_expect_true("report names the command while recording", strstr(rep.out, "follow_churn wait ") != NULL);
   ft_run_free(&rep);
   sqlite3 *d = ft_db_open(db);
   ft_expect_eq("nothing after the wait yet", ft_q_int(d, "SELECT count(*) FROM allocations WHERE size = 6666"), 0);
