@@ -275,9 +275,9 @@ static inline __attribute__((always_inline)) void record_alloc(ft_thread *t, uns
   push_event(t, FT_EV_MAKE(t_abs - ft_g.start_ticks, type), (uintptr_t)p, n, h);
 }
 
-/* A free (or unmap) of p, stamped at t_abs before the real call. */
-static void record_release(unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
-  ft_thread *t = current_thread();
+/* A free (or unmap) of p by thread t (NULL: nothing recorded), stamped at
+** t_abs before the real call. */
+static inline void record_release(ft_thread *t, unsigned type, const void *p, uint64_t n, uint64_t t_abs) {
   if (t) push_event(t, FT_EV_MAKE(t_abs - ft_g.start_ticks, type), (uintptr_t)p, n, 0);
 }
 
@@ -920,7 +920,7 @@ FT_EXPORT void free(void *p) {
   uint64_t ts; /* stamped before the block can be handed to another thread */
   int rec = release_recorded(p, &ts);
   real.free(p);
-  if (rec && t) push_event(t, FT_EV_MAKE(ts - ft_g.start_ticks, FT_EV_FREE), (uintptr_t)p, 0, 0);
+  if (rec) record_release(t, FT_EV_FREE, p, 0, ts);
   ft_leave();
 }
 
@@ -961,8 +961,9 @@ static inline realloc_pre realloc_begin(void *p) {
 ** frees p; a failed realloc leaves p live (back into the table if sampled). */
 static void *realloc_end(void *p, size_t n, void *q, const realloc_pre *r) {
   if (p && (q || n == 0)) {
-    count_release(current_thread(), r->usable);
-    if (r->rec) record_release(FT_EV_FREE, p, 0, r->t0);
+    ft_thread *t = current_thread();
+    count_release(t, r->usable);
+    if (r->rec) record_release(t, FT_EV_FREE, p, 0, r->t0);
   } else if (p && r->rec && ft_g.sample_bytes) {
     ft_stable_insert(&ft_g.stable, (uintptr_t)p);
   }
@@ -1073,7 +1074,7 @@ FT_EXPORT int munmap(void *addr, size_t len) {
   if (!ft_enter()) return real.munmap(addr, len);
   uint64_t t = ft_ticks();
   int r = real.munmap(addr, len);
-  if (r == 0 && ft_g.cfg.track_mmap) record_release(FT_EV_MUNMAP, addr, len, t);
+  if (r == 0 && ft_g.cfg.track_mmap) record_release(current_thread(), FT_EV_MUNMAP, addr, len, t);
   ft_leave();
   return r;
 }
@@ -1091,7 +1092,7 @@ FT_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
   uint64_t t0 = ft_ticks();
   void *p = real.mremap(old, old_len, new_len, flags, new_addr);
   if (p != MAP_FAILED && ft_g.cfg.track_mmap) {
-    record_release(FT_EV_MUNMAP, old, old_len, t0);
+    record_release(current_thread(), FT_EV_MUNMAP, old, old_len, t0);
     on_map(p, new_len);
   }
   ft_leave();

@@ -3328,6 +3328,22 @@ int ft_import_follow_open(ft_follow_import **out, sqlite3 *db, uint64_t window_n
   return 0;
 }
 
+/* A thinning factor from integer meta key: a power of two > 1, else 1
+** (absent: never thinned). 0, or -1 with the error in c. */
+static int ft_meta_pow2(ft_ctx *c, const char *key, uint64_t *out) {
+  sqlite3_stmt *q = NULL;
+  *out = 1;
+  if (sqlite3_prepare_v2(c->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
+    return ft_sqlerr(c, "reading meta");
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW) {
+    sqlite3_int64 k = sqlite3_column_int64(q, 0);
+    if (k > 1 && !(k & (k - 1))) *out = (uint64_t)k;
+  }
+  sqlite3_finalize(q);
+  return 0;
+}
+
 int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t n, int final, char *err,
                           size_t errlen) {
   ft_ctx *c = &f->c;
@@ -3336,32 +3352,9 @@ int ft_import_follow_poll(ft_follow_import *f, const char *const *paths, size_t 
   err[0] = '\0';
   if (sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     return ft_sqlerr(c, "starting follow transaction");
-  /* The 1-in-k factor ft_thin_trace set after the last commit. */
-  sqlite3_stmt *qk = NULL;
-  f->keep = 1;
+  /* The 1-in-k factors ft_thin_trace set after the last commit. */
   f->left_out = 0;
-  if (sqlite3_prepare_v2(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep'", -1, &qk, NULL) !=
-      SQLITE_OK) {
-    ft_sqlerr(c, "reading meta thin_keep");
-    goto out;
-  }
-  if (sqlite3_step(qk) == SQLITE_ROW) {
-    sqlite3_int64 k = sqlite3_column_int64(qk, 0);
-    if (k > 1 && !(k & (k - 1))) f->keep = (uint64_t)k;
-  }
-  sqlite3_finalize(qk);
-  qk = NULL;
-  f->keep_live = 1;
-  if (sqlite3_prepare_v2(f->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'thin_keep_live'", -1, &qk,
-                         NULL) != SQLITE_OK) {
-    ft_sqlerr(c, "reading meta thin_keep_live");
-    goto out;
-  }
-  if (sqlite3_step(qk) == SQLITE_ROW) {
-    sqlite3_int64 k = sqlite3_column_int64(qk, 0);
-    if (k > 1 && !(k & (k - 1))) f->keep_live = (uint64_t)k;
-  }
-  sqlite3_finalize(qk);
+  if (ft_meta_pow2(c, "thin_keep", &f->keep) != 0 || ft_meta_pow2(c, "thin_keep_live", &f->keep_live) != 0) goto out;
   int more = 0;
   for (size_t i = 0; i < n; i++) {
     ft_fimg *fi = ft_fimg_for(f, paths[i]);

@@ -558,6 +558,34 @@ static int ft_write_pinning(ft_fctx *c, sqlite3_stmt *qs, sqlite3_stmt *qt, int6
   return 0;
 }
 
+/* Pinning of image proc at its end and, when t_gap >= 0, at the sample
+** t_gap ('rss_gap'), with meta pin_* when absent. 0 or -1 (message in c). */
+static int ft_pinning_instants(ft_fctx *c, int64_t proc, uint64_t page_size, uint64_t end_ns, int64_t t_gap,
+                               const ft_frag_rows *rows) {
+  if (ft_meta_default(c, "pin_max_live_pct", FT_PIN_MAX_LIVE_PCT, NULL) != 0 ||
+      ft_meta_default(c, "pin_mmap_threshold", (int64_t)FT_PIN_MMAP_THRESHOLD, NULL) != 0 ||
+      ft_meta_default(c, "pin_huge_page", (int64_t)FT_FRAG_HUGE_PAGE, NULL) != 0)
+    return -1;
+  sqlite3_stmt *qs = NULL, *qt = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(c->db,
+                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, "
+                         "pages, pinned_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                         -1, &qs, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(c->db,
+                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, "
+                         "heap_live_bytes, pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
+                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                         -1, &qt, NULL) != SQLITE_OK)
+    ft_fsqlerr(c, "preparing pinning");
+  else if (ft_write_pinning(c, qs, qt, proc, "end", end_ns, rows, page_size) == 0 &&
+           (t_gap < 0 || ft_write_pinning(c, qs, qt, proc, "rss_gap", (uint64_t)t_gap, rows, page_size) == 0))
+    rc = 0;
+  sqlite3_finalize(qs);
+  sqlite3_finalize(qt);
+  return rc;
+}
+
 int ft_import_frag(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
                    char *err, size_t errlen) {
   ft_fctx c = {db, err, errlen};
@@ -578,62 +606,23 @@ int ft_import_frag(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_n
   if (rows->sample_bytes) return 0;
   /* The sample with the largest gap between what the process holds (RSS
   ** without the recorder's own buffers) and the live heap. */
-  sqlite3_stmt *qg = NULL, *qs = NULL, *qt = NULL;
-  int rc = -1;
+  sqlite3_stmt *qg = NULL;
   if (sqlite3_prepare_v2(db,
                          "SELECT t_ns FROM process_samples WHERE proc = ?1 "
                          "ORDER BY rss_bytes - coalesce(shim_bytes, 0) - live_bytes DESC, t_ns LIMIT 1",
-                         -1, &qg, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db,
-                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, "
-                         "pages, pinned_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                         -1, &qs, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db,
-                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, "
-                         "heap_live_bytes, pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
-                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                         -1, &qt, NULL) != SQLITE_OK) {
-    ft_fsqlerr(&c, "preparing pinning");
-    goto out;
+                         -1, &qg, NULL) != SQLITE_OK) {
+    sqlite3_finalize(qg);
+    return ft_fsqlerr(&c, "preparing pinning");
   }
   sqlite3_bind_int64(qg, 1, proc);
-  int has_gap = sqlite3_step(qg) == SQLITE_ROW;
-  int64_t t_gap = has_gap ? sqlite3_column_int64(qg, 0) : 0;
-  if (ft_write_pinning(&c, qs, qt, proc, "end", end_ns, rows, page_size) != 0) goto out;
-  if (has_gap && t_gap >= 0 &&
-      ft_write_pinning(&c, qs, qt, proc, "rss_gap", (uint64_t)t_gap, rows, page_size) != 0)
-    goto out;
-  rc = 0;
-out:
+  int64_t t_gap = sqlite3_step(qg) == SQLITE_ROW ? sqlite3_column_int64(qg, 0) : -1;
   sqlite3_finalize(qg);
-  sqlite3_finalize(qs);
-  sqlite3_finalize(qt);
-  return rc;
+  return ft_pinning_instants(&c, proc, page_size, end_ns, t_gap, rows);
 }
 
 int ft_import_pinning_end(sqlite3 *db, int64_t proc, uint64_t page_size, uint64_t end_ns, const ft_frag_rows *rows,
                           char *err, size_t errlen) {
   assert(page_size && !(page_size & (page_size - 1)));
   ft_fctx c = {db, err, errlen};
-  if (ft_meta_default(&c, "pin_max_live_pct", FT_PIN_MAX_LIVE_PCT, NULL) != 0 ||
-      ft_meta_default(&c, "pin_mmap_threshold", (int64_t)FT_PIN_MMAP_THRESHOLD, NULL) != 0 ||
-      ft_meta_default(&c, "pin_huge_page", (int64_t)FT_FRAG_HUGE_PAGE, NULL) != 0)
-    return -1;
-  sqlite3_stmt *qs = NULL, *qt = NULL;
-  int rc = -1;
-  if (sqlite3_prepare_v2(db,
-                         "INSERT INTO pinning(proc, instant, t_ns, page_size, stack_id, blocks, live_bytes, "
-                         "pages, pinned_bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                         -1, &qs, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db,
-                         "INSERT INTO pinning_totals(proc, instant, t_ns, page_size, heap_pages, "
-                         "heap_live_bytes, pages, resident_bytes, blocks, live_bytes, pinned_bytes) "
-                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                         -1, &qt, NULL) != SQLITE_OK)
-    ft_fsqlerr(&c, "preparing pinning");
-  else
-    rc = ft_write_pinning(&c, qs, qt, proc, "end", end_ns, rows, page_size);
-  sqlite3_finalize(qs);
-  sqlite3_finalize(qt);
-  return rc;
+  return ft_pinning_instants(&c, proc, page_size, end_ns, -1, rows);
 }

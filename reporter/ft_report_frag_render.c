@@ -266,6 +266,21 @@ static void processes(out *o, const ft_report *r, const ft_frag_report *f) {
 
 /* ---- sites ----------------------------------------------------------------------------- */
 
+/* A correlation ranking as a table: rank, rho, spans, the spans where the
+** series moved (its column titled moved), site. */
+static void corr_table(out *o, const ft_report *r, const char *moved, const ft_rf_corr *list, size_t n) {
+  ft_table *t = ft_table_new(5, (const char *[]){"#", "rho", "spans", moved, "site"}, "rrrrl");
+  for (size_t i = 0; t && i < top_n(r, n); i++) {
+    const ft_rf_corr *x = &list[i];
+    char k[CAP], rho[CAP], a[CAP], b[CAP];
+    snprintf(k, sizeof k, "%zu", i + 1);
+    snprintf(rho, sizeof rho, "%.2f", x->rho);
+    ft_table_row(t, (const char *[]){k, rho, ft_fmt_int(a, sizeof a, x->windows), ft_fmt_int(b, sizeof b, x->growth_windows),
+                                     ft_site_label(&r->sites[x->site])});
+  }
+  table(o, t);
+}
+
 static void sites(out *o, const ft_report *r, const ft_frag_report *f) {
   heading(o, "Call sites to blame", 2);
   char a[CAP], b[CAP], c[CAP], d[CAP], line[512];
@@ -291,16 +306,7 @@ static void sites(out *o, const ft_report *r, const ft_frag_report *f) {
     } else {
       para(o, "Correlation: Spearman's rank correlation of each site's allocations with its process's RSS growth over "
               "the spans between RSS samples (1: its churn rises exactly when RSS grows).");
-      ft_table *t = ft_table_new(5, (const char *[]){"#", "rho", "spans", "spans RSS grew", "site"}, "rrrrl");
-      for (size_t i = 0; t && i < top_n(r, f->ncorr); i++) {
-        const ft_rf_corr *x = &f->corr[i];
-        char k[CAP], rho[CAP];
-        snprintf(k, sizeof k, "%zu", i + 1);
-        snprintf(rho, sizeof rho, "%.2f", x->rho);
-        ft_table_row(t, (const char *[]){k, rho, ft_fmt_int(a, sizeof a, x->windows), ft_fmt_int(b, sizeof b, x->growth_windows),
-                                         ft_site_label(&r->sites[x->site])});
-      }
-      table(o, t);
+      corr_table(o, r, "spans RSS grew", f->corr, f->ncorr);
     }
     /* Without host samples the buddyinfo part already says so. */
     if (f->has_buddy && f->nbcorr == 0) {
@@ -312,16 +318,7 @@ static void sites(out *o, const ft_report *r, const ft_frag_report *f) {
                "buddyinfo samples (host-wide: other programs move it too).",
                ft_fmt_bytes(a, sizeof a, (double)(f->page_size << f->ref_order)), f->ref_order);
       para(o, line);
-      ft_table *t = ft_table_new(5, (const char *[]){"#", "rho", "spans", "spans they shrank", "site"}, "rrrrl");
-      for (size_t i = 0; t && i < top_n(r, f->nbcorr); i++) {
-        const ft_rf_corr *x = &f->bcorr[i];
-        char k[CAP], rho[CAP];
-        snprintf(k, sizeof k, "%zu", i + 1);
-        snprintf(rho, sizeof rho, "%.2f", x->rho);
-        ft_table_row(t, (const char *[]){k, rho, ft_fmt_int(a, sizeof a, x->windows), ft_fmt_int(b, sizeof b, x->growth_windows),
-                                         ft_site_label(&r->sites[x->site])});
-      }
-      table(o, t);
+      corr_table(o, r, "spans they shrank", f->bcorr, f->nbcorr);
     }
   }
   if (!f->has_mix) {

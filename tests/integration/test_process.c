@@ -246,23 +246,30 @@ static void test_exec_python(void **state) {
   ft_run_free(&r);
 }
 
+/* Start `record -o db -- slowalloc pidfile` (db and pidfile removed first)
+** and wait until the program wrote its pid there; returns that pid. */
+static long start_slowalloc(ft_run *r, const char *db, const char *pidfile) {
+  ft_remove(db);
+  unlink(pidfile);
+  ft_start(r, NULL, FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--", ft_prog("slowalloc"), pidfile));
+  char *text = NULL;
+  for (int i = 0; i < 1000 && !(text = ft_read_file(pidfile)); i++) sleep_s(0.01);
+  if (!text) {
+    kill(-r->pid, SIGKILL);
+    ft_wait(r, 10);
+    fail_msg("slowalloc wrote no pid file\n%s", r->err);
+  }
+  long target = strtol(text, NULL, 10);
+  free(text);
+  return target;
+}
+
 static void test_sigkill(void **state) {
   (void)state;
   const char *db = ft_tmp_path("kill.db");
   const char *pidfile = ft_tmp_path("kill.pid");
-  ft_remove(db);
-  unlink(pidfile);
   ft_run r;
-  ft_start(&r, NULL, FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--", ft_prog("slowalloc"), pidfile));
-  char *text = NULL;
-  for (int i = 0; i < 1000 && !(text = ft_read_file(pidfile)); i++) sleep_s(0.01);
-  if (!text) {
-    kill(-r.pid, SIGKILL);
-    ft_wait(&r, 10);
-    fail_msg("slowalloc wrote no pid file\n%s", r.err);
-  }
-  long target = strtol(text, NULL, 10);
-  free(text);
+  long target = start_slowalloc(&r, db, pidfile);
   ft_expect_true("target is not record itself", target > 0 && target != r.pid);
   sleep_s(1.5);
   ft_expect_eq("kill", kill((pid_t)target, SIGKILL), 0);
@@ -308,19 +315,8 @@ static void test_sigterm_to_record(void **state) {
   (void)state;
   const char *db = ft_tmp_path("term.db");
   const char *pidfile = ft_tmp_path("term.pid");
-  ft_remove(db);
-  unlink(pidfile);
   ft_run r;
-  ft_start(&r, NULL, FT_ARGV(FT_BIN, "record", "-q", "-o", db, "--", ft_prog("slowalloc"), pidfile));
-  char *text = NULL;
-  for (int i = 0; i < 1000 && !(text = ft_read_file(pidfile)); i++) sleep_s(0.01);
-  if (!text) {
-    kill(-r.pid, SIGKILL);
-    ft_wait(&r, 10);
-    fail_msg("slowalloc wrote no pid file\n%s", r.err);
-  }
-  long target = strtol(text, NULL, 10);
-  free(text);
+  long target = start_slowalloc(&r, db, pidfile);
   sleep_s(0.3);
   ft_expect_eq("kill record", kill(r.pid, SIGTERM), 0);
   ft_wait(&r, 60);
